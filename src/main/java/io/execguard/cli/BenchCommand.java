@@ -1,0 +1,14 @@
+package io.execguard.cli;
+
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+
+/** Placeholder replaced below. */
+@Command(name = "bench", hidden = true)
+public final class BenchCommand implements Callable<Integer> {
+    @Override
+    public Integer call() {
+        return 0;
+    }
+}

@@ -1,0 +1,39 @@
+package io.execguard.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code java -jar execguard.jar <command>}. */
+@Command(name = "execguard", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Finds where exec and kill get stuck on a Linux node and names the kernel-level cause.",
+        subcommands = {ScanCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
+                System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, for tests and main alike. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scan, bench)");
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"execguard " + (v == null ? "dev" : v)};
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package io.execguard.detect;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/**
+ * One stuck exec or kill condition with its evidence. This shape is the report's and, later, the
+ * NodeExecHealth status's: names are stable. Absent values are omitted from JSON.
+ */
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+@JsonPropertyOrder({"type", "cause", "severity", "scope", "message", "pid", "tid", "comm", "state", "wchan",
+        "kernelStack", "signalsPending", "ageSeconds", "containerId", "podUid", "cgroup", "mount"})
+public record Finding(FindingType type, Cause cause, Severity severity, Scope scope, String message, Integer pid,
+                      Integer tid, String comm, String state, String wchan, List<String> kernelStack,
+                      List<String> signalsPending, Long ageSeconds, String containerId, String podUid,
+                      String cgroup, MountRef mount) {
+
+    /** Stable identity within one scan: the same condition on the same task. */
+    public String key() {
+        return type + "/" + (containerId == null ? "-" : containerId) + "/" + (pid == null ? "-" : pid)
+                + (tid == null ? "" : "/" + tid) + (cgroup == null || pid != null ? "" : "/" + cgroup);
+    }
+}

@@ -1,0 +1,21 @@
+package io.execguard.detect;
+
+/** What is stuck. The names are the stable JSON strings of the report and the NodeExecHealth API. */
+public enum FindingType {
+    /** A runc init that never finished: the exec never starts. */
+    StuckRuntimeInit,
+    /** A task with SIGKILL pending that is still there: kill never completes. */
+    UnkillableTask,
+    /** A container's init blocked in zap_pid_ns_processes: kill and pod deletion hang, setns fails. */
+    PidNamespaceTeardownStuck,
+    /** A user task in D state for longer than the threshold, not covered by another type. */
+    HungTask,
+    /** A pids cgroup at its limit, or forks refused: exec fails with "read init-p: connection reset by peer". */
+    PidsLimitReached,
+    /** An exec'd shell with a terminal, left behind by a vanished client. */
+    LeakedExecSession,
+    /** kernel.pty.nr close to kernel.pty.max: new terminals (exec -it) will fail. */
+    PtyExhaustionRisk,
+    /** Pipes may get a single page: runtime helpers can deadlock writing to them. */
+    PipeBufferExhaustionRisk
+}

@@ -1,0 +1,49 @@
+package io.execguard.detect;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import io.execguard.host.HostSnapshot;
+import io.execguard.host.ProcessSnapshot;
+import io.execguard.host.RuntimeNames;
+import io.execguard.host.ThreadSnapshot;
+
+/**
+ * An exec'd process with a terminal whose client is gone (seed 003): its parent is the runtime shim,
+ * it is not the container's init (not pid 1 of its pid namespace), and both its age and its terminal's
+ * idle time exceed the threshold. Where the terminal's times are unreadable, a process blocked reading
+ * its terminal counts as idle for its whole age. Nothing signals these shells; each holds a pty.
+ */
+public final class LeakedExecSessionDetector implements Detector {
+
+    private static final Pattern TTY_WAIT = Pattern.compile("n_tty_read|wait_woken|tty_read|do_select|do_sys_poll");
+    private final Thresholds thresholds;
+
+    public LeakedExecSessionDetector(Thresholds thresholds) {
+        this.thresholds = thresholds;
+    }
+
+    @Override
+    public List<Finding> detect(HostSnapshot s, List<Finding> earlier) {
+        List<Finding> out = new ArrayList<>();
+        for (ProcessSnapshot p : s.processes()) {
+            if (p.ttyNr() == 0 || p.parentComm() == null || !RuntimeNames.isShim(p.parentComm()) || p.nsPid() == 1) {
+                continue;
+            }
+            ThreadSnapshot t = p.mainThread();
+            double idle = !Double.isNaN(p.ttyIdleSeconds()) ? p.ttyIdleSeconds()
+                    : t.wchan() != null && TTY_WAIT.matcher(t.wchan()).matches() ? p.ageSeconds() : 0;
+            if (p.ageSeconds() < thresholds.leakedExecSession() || idle < thresholds.leakedExecSession()) {
+                continue;
+            }
+            String msg = "exec session pid " + p.pid() + " (" + p.comm() + ") in " + Evidence.shortId(p.containerId())
+                    + " has held a terminal for " + Evidence.duration(p.ageSeconds()) + ", idle for "
+                    + Evidence.duration(idle) + ": its client is likely gone and nothing will end it; "
+                    + "kill it (kill -HUP " + p.pid() + ") before ptys run out.";
+            out.add(Evidence.task(FindingType.LeakedExecSession, Cause.Unknown, Severity.Warning, msg, p, t, null,
+                    null));
+        }
+        return out;
+    }
+}

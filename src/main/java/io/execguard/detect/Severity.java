@@ -1,0 +1,3 @@
+package io.execguard.detect;
+
+public enum Severity { Warning, Critical }

@@ -1,0 +1,414 @@
+package io.execguard.host;
+
+import java.io.FileInputStream;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads a host's procfs, cgroupfs and fusectl into a {@link HostSnapshot}.
+ *
+ * <p>The cheap pass reads one {@code stat} per task into a reused buffer and marks suspects: D state,
+ * PF_EXITING, SIGKILL pending, runtime processes, and terminals owned by a shim's children. Only those
+ * are read deeply. Reads that can block on a stuck task go through the {@link DeadlineReader}.
+ * Not thread-safe: one reader per scan loop.
+ */
+public final class HostReader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HostReader.class);
+    /** USER_HZ: clock ticks per second in {@code stat}; 100 on every architecture Linux containers run on. */
+    public static final int CLOCK_TICKS = 100;
+
+    private final HostPaths paths;
+    private final DeadlineReader slow;
+    private final Clock clock;
+    private final byte[] buf = new byte[4096];
+
+    public HostReader(HostPaths paths, DeadlineReader slow, Clock clock) {
+        this.paths = paths;
+        this.slow = slow;
+        this.clock = clock;
+    }
+
+    public HostPaths paths() {
+        return paths;
+    }
+
+    /** Cheap-pass record of a task that deserves a closer look. */
+    private record Seen(int pid, ProcStat process, List<ProcStat> threads) {
+    }
+
+    public HostSnapshot read() {
+        List<String> warnings = new ArrayList<>();
+        double uptime = readUptime();
+        Path proc = paths.proc();
+        Map<Integer, String> comms = new HashMap<>();
+        Map<Integer, Seen> suspects = new java.util.LinkedHashMap<>();
+        List<Seen> ttyOwners = new ArrayList<>();
+        Set<String> runtimes = new TreeSet<>();
+        int tasks = 0;
+        try (DirectoryStream<Path> pids = Files.newDirectoryStream(proc)) {
+            for (Path pidDir : pids) {
+                int pid = parsePid(pidDir.getFileName().toString());
+                if (pid < 0) {
+                    continue;
+                }
+                ProcStat ps = readStat(pidDir.resolve("stat"), warnings);
+                if (ps == null) {
+                    continue;
+                }
+                tasks++;
+                comms.put(pid, ps.comm());
+                if (ps.kernelThread()) {
+                    continue;
+                }
+                if (RuntimeNames.isDaemon(ps.comm())) {
+                    runtimes.add(ps.comm());
+                } else if (RuntimeNames.isShim(ps.comm())) {
+                    runtimes.add("containerd-shim".equals(ps.comm()) ? "containerd-shim" : ps.comm());
+                }
+                List<ProcStat> threads = new ArrayList<>(Math.max(1, ps.numThreads()));
+                threads.add(ps);
+                boolean suspect = suspect(ps) || RuntimeNames.isRunc(ps.comm());
+                if (ps.numThreads() > 1) {
+                    for (ProcStat ts : readOtherThreads(pidDir, pid, warnings)) {
+                        tasks++;
+                        threads.add(ts);
+                        suspect |= suspect(ts);
+                    }
+                }
+                Seen seen = new Seen(pid, ps, threads);
+                if (suspect) {
+                    suspects.put(pid, seen);
+                } else if (ps.ttyNr() != 0) {
+                    ttyOwners.add(seen);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw new HostUnreadableException(proc + " does not exist: is --host-root the host's root?");
+        } catch (IOException e) {
+            throw new HostUnreadableException("cannot list " + proc + ": " + e.getMessage());
+        }
+        if (tasks == 0) {
+            throw new HostUnreadableException(proc + " holds no processes: is procfs mounted there?");
+        }
+        for (Seen s : ttyOwners) {
+            String parent = comms.get(s.process().ppid());
+            if (parent != null && RuntimeNames.isShim(parent)) {
+                suspects.putIfAbsent(s.pid(), s);
+            }
+        }
+        Map<String, List<MountEntry>> mounts = new HashMap<>();
+        List<ProcessSnapshot> processes = new ArrayList<>(suspects.size());
+        long nowMillis = clock.millis();
+        for (Seen s : suspects.values()) {
+            ProcessSnapshot p = readDeep(s, comms.get(s.process().ppid()), uptime, nowMillis, mounts, warnings);
+            if (p != null) {
+                processes.add(p);
+            }
+        }
+        HostInfo host = readHostInfo(uptime, List.copyOf(runtimes));
+        List<PidsCgroup> pids = new CgroupReader(paths).readPidsCgroups(warnings);
+        return new HostSnapshot(host, List.copyOf(processes), pids, Map.copyOf(mounts), readFuseConnections(),
+                tasks, List.copyOf(warnings));
+    }
+
+    /** Identity and progress of one thread, for the confirmation re-read. */
+    public record Recheck(long startTime, char state, long contextSwitches, boolean sigkillPending) {
+    }
+
+    /** Re-reads a thread for confirmation; null when it is gone or unreadable. */
+    public Recheck recheck(int pid, int tid) {
+        List<String> ignored = new ArrayList<>();
+        ProcStat processStat = readStat(paths.proc().resolve(Integer.toString(pid)).resolve("stat"), ignored);
+        if (processStat == null) {
+            return null;
+        }
+        Path taskDir = paths.task(pid, tid);
+        ProcStat ts = tid == pid ? processStat : readStat(taskDir.resolve("stat"), ignored);
+        if (ts == null) {
+            return null;
+        }
+        ProcStatus status = readStatus(taskDir, ignored);
+        long pending = ts.pending() | status.sigPnd() | status.shdPnd();
+        return new Recheck(processStat.startTime(), ts.state(), status.contextSwitches(),
+                (pending & ThreadSnapshot.SIGKILL_BIT) != 0);
+    }
+
+    private static boolean suspect(ProcStat s) {
+        return s.state() == 'D' || s.exiting() || (s.pending() & ThreadSnapshot.SIGKILL_BIT) != 0;
+    }
+
+    private List<ProcStat> readOtherThreads(Path pidDir, int pid, List<String> warnings) {
+        List<ProcStat> out = new ArrayList<>();
+        try (DirectoryStream<Path> tids = Files.newDirectoryStream(pidDir.resolve("task"))) {
+            for (Path tidDir : tids) {
+                int tid = parsePid(tidDir.getFileName().toString());
+                if (tid < 0 || tid == pid) {
+                    continue;
+                }
+                ProcStat ts = readStat(tidDir.resolve("stat"), warnings);
+                if (ts != null) {
+                    out.add(ts);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // process exited between listing and reading
+        } catch (IOException e) {
+            warnings.add("cannot list " + pidDir.resolve("task") + ": " + e.getMessage());
+        }
+        return out;
+    }
+
+    private ProcessSnapshot readDeep(Seen s, String parentComm, double uptime, long nowMillis,
+                                     Map<String, List<MountEntry>> mounts, List<String> warnings) {
+        int pid = s.pid();
+        Path pidDir = paths.proc().resolve(Integer.toString(pid));
+        List<ThreadSnapshot> threads = new ArrayList<>(s.threads().size());
+        int nsPid = -1;
+        for (ProcStat ts : s.threads()) {
+            Path taskDir = paths.task(pid, ts.tid());
+            ProcStatus status = readStatus(taskDir, warnings);
+            if (ts.tid() == pid) {
+                nsPid = status.innermostNsPid();
+            }
+            String wchan = readSmall(taskDir.resolve("wchan"));
+            if (wchan != null && (wchan.isEmpty() || wchan.equals("0"))) {
+                wchan = null;
+            }
+            String stackText = readSmall(taskDir.resolve("stack"));
+            List<String> stack = stackText == null ? List.of() : KernelStack.parse(stackText);
+            double blockedFor = blockedFor(taskDir, uptime);
+            threads.add(new ThreadSnapshot(ts.tid(), ts.comm(), ts.state(), ts.flags(),
+                    ts.pending() | status.sigPnd(), status.shdPnd(), wchan, stack, status.contextSwitches(),
+                    blockedFor));
+        }
+        if (threads.isEmpty()) {
+            return null;
+        }
+        Read cmdline = slow.readString(pidDir.resolve("cmdline"));
+        if (cmdline.status() == Read.Status.TIMED_OUT) {
+            warnings.add("reading " + pidDir.resolve("cmdline") + " timed out: the process holds its memory lock");
+        }
+        CgroupRef cgroup = null;
+        Read cg = slow.readString(pidDir.resolve("cgroup"));
+        if (cg.isOk()) {
+            cgroup = CgroupRef.ofProcFile(cg.text());
+        }
+        String mntNs = readLink(pidDir.resolve("ns/mnt"));
+        String nsKey = mntNs != null ? mntNs : "pid:" + pid;
+        if (!mounts.containsKey(nsKey)) {
+            Read mi = slow.readString(pidDir.resolve("mountinfo"));
+            if (mi.isOk()) {
+                try {
+                    mounts.put(nsKey, MountEntry.parseAll(mi.text()));
+                } catch (ProcParseException e) {
+                    warnings.add(pidDir.resolve("mountinfo") + ": " + e.getMessage());
+                }
+            }
+        }
+        ProcStat main = s.process();
+        double idle = main.ttyNr() != 0 ? ttyIdle(pidDir, nowMillis) : Double.NaN;
+        double age = Math.max(0, uptime - (double) main.startTime() / CLOCK_TICKS);
+        return new ProcessSnapshot(pid, main.ppid(), parentComm, main.comm(), main.startTime(), age, main.ttyNr(),
+                cmdline, cgroup, nsPid, mounts.containsKey(nsKey) ? nsKey : null, idle, List.copyOf(threads));
+    }
+
+    /**
+     * Seconds since the task last ran: uptime minus {@code se.exec_start} from {@code sched}
+     * (milliseconds of the scheduler clock). NaN where the kernel lacks {@code CONFIG_SCHED_DEBUG}.
+     */
+    private double blockedFor(Path taskDir, double uptime) {
+        String sched = readSmall(taskDir.resolve("sched"));
+        if (sched == null) {
+            return Double.NaN;
+        }
+        int i = sched.indexOf("se.exec_start");
+        if (i < 0) {
+            return Double.NaN;
+        }
+        int colon = sched.indexOf(':', i);
+        int eol = sched.indexOf('\n', colon);
+        try {
+            double execStartMs = Double.parseDouble(sched.substring(colon + 1, eol < 0 ? sched.length() : eol).trim());
+            return Math.max(0, uptime - execStartMs / 1000.0);
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    /** Seconds since the process's terminal was last read or written (its pts inode times). */
+    private double ttyIdle(Path pidDir, long nowMillis) {
+        for (String fd : new String[] {"0", "1", "2"}) {
+            Path p = pidDir.resolve("fd").resolve(fd);
+            String target = readLink(p);
+            if (target != null && !target.contains("pts") && !target.contains("tty") && !target.contains("console")) {
+                continue;
+            }
+            Read times = slow.fileTimes(p);
+            if (times.isOk()) {
+                String[] t = times.text().split(" ");
+                long last = Math.max(Long.parseLong(t[0]), Long.parseLong(t[1]));
+                return Math.max(0, (nowMillis - last) / 1000.0);
+            }
+        }
+        return Double.NaN;
+    }
+
+    private ProcStatus readStatus(Path taskDir, List<String> warnings) {
+        String text = readSmall(taskDir.resolve("status"));
+        if (text == null) {
+            return ProcStatus.UNKNOWN;
+        }
+        try {
+            return ProcStatus.parse(text);
+        } catch (ProcParseException e) {
+            warnings.add(taskDir.resolve("status") + ": " + e.getMessage());
+            return ProcStatus.UNKNOWN;
+        }
+    }
+
+    private ProcStat readStat(Path file, List<String> warnings) {
+        int len = readInto(file);
+        if (len < 0) {
+            if (len == -2) {
+                warnings.add("cannot read " + file);
+            }
+            return null;
+        }
+        try {
+            return ProcStat.parse(buf, len);
+        } catch (ProcParseException e) {
+            warnings.add(file + ": " + e.getMessage() + "; skipped");
+            return null;
+        }
+    }
+
+    /** Reads a whole small file into {@link #buf}; -1 when it vanished, -2 when unreadable. */
+    private int readInto(Path file) {
+        try (FileInputStream in = new FileInputStream(file.toFile())) {
+            int total = 0;
+            int n;
+            while (total < buf.length && (n = in.read(buf, total, buf.length - total)) > 0) {
+                total += n;
+            }
+            return total;
+        } catch (FileNotFoundException e) {
+            return Files.exists(file) ? -2 : -1;
+        } catch (IOException e) {
+            return -2;
+        }
+    }
+
+    /** Small procfs file that never blocks on another task (stat, status, wchan, stack, sched). */
+    private static String readSmall(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String readLink(Path link) {
+        try {
+            return Files.isSymbolicLink(link) ? Files.readSymbolicLink(link).toString() : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private double readUptime() {
+        Path p = paths.proc("uptime");
+        String text = readSmall(p);
+        if (text == null) {
+            if (!Files.isDirectory(paths.proc())) {
+                throw new HostUnreadableException(paths.proc() + " does not exist: is --host-root the host's root?");
+            }
+            throw new HostUnreadableException("cannot read " + p);
+        }
+        try {
+            return Double.parseDouble(text.trim().split("\\s+")[0]);
+        } catch (RuntimeException e) {
+            throw new HostUnreadableException(p + " is garbled: '" + text.trim() + "'");
+        }
+    }
+
+    private HostInfo readHostInfo(double uptime, List<String> runtimes) {
+        return new HostInfo(sysctlText("kernel/hostname"), sysctlText("kernel/osrelease"), new CgroupReader(paths).layout(),
+                runtimes, sysctl("kernel/pty/nr"), sysctl("kernel/pty/max"), sysctl("fs/pipe-user-pages-soft"),
+                sysctl("fs/pipe-user-pages-hard"), sysctl("fs/pipe-max-size"), uptime);
+    }
+
+    private String sysctlText(String name) {
+        String v = readSmall(paths.proc("sys/" + name));
+        return v == null ? null : v.trim();
+    }
+
+    private long sysctl(String name) {
+        String v = sysctlText(name);
+        if (v == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            LOG.debug("sysctl {} is not a number: {}", name, v);
+            return -1;
+        }
+    }
+
+    private List<FuseConnection> readFuseConnections() {
+        Path dir = paths.fuseConnections();
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<FuseConnection> out = new ArrayList<>();
+        try (DirectoryStream<Path> conns = Files.newDirectoryStream(dir)) {
+            for (Path c : conns) {
+                int id = parsePid(c.getFileName().toString());
+                String waiting = readSmall(c.resolve("waiting"));
+                if (id >= 0 && waiting != null) {
+                    try {
+                        out.add(new FuseConnection(id, Integer.parseInt(waiting.trim())));
+                    } catch (NumberFormatException e) {
+                        LOG.debug("fuse connection {} waiting is garbled", id);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("cannot list {}: {}", dir, e.toString());
+        }
+        out.sort(java.util.Comparator.comparingInt(FuseConnection::id));
+        return List.copyOf(out);
+    }
+
+    static int parsePid(String name) {
+        int n = name.length();
+        if (n == 0 || n > 9) {
+            return -1;
+        }
+        int v = 0;
+        for (int i = 0; i < n; i++) {
+            char c = name.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return v;
+    }
+}

@@ -1,0 +1,20 @@
+package io.execguard.host;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything one scan read from a host: the input of every detector.
+ *
+ * @param host            host facts and sysctls
+ * @param processes       processes read deeply (suspects, runtime processes, exec-session candidates)
+ * @param pidsCgroups     pids cgroups that have a limit
+ * @param mounts          mount tables by mount namespace id (only namespaces of suspects)
+ * @param fuseConnections FUSE connections with their waiting counts
+ * @param tasksScanned    threads whose stat was read in the cheap pass
+ * @param warnings        unreadable or garbled input that was skipped, one sentence each
+ */
+public record HostSnapshot(HostInfo host, List<ProcessSnapshot> processes, List<PidsCgroup> pidsCgroups,
+                           Map<String, List<MountEntry>> mounts, List<FuseConnection> fuseConnections,
+                           int tasksScanned, List<String> warnings) {
+}
