@@ -1,7 +1,6 @@
 package io.execguard.detect;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -78,10 +77,18 @@ public final class Evidence {
             waiting.put(c.id(), c.waiting());
         }
         List<MountEntry> fuse = mounts.stream().filter(MountEntry::isFuse).filter(m -> m.major() == 0).toList();
-        MountEntry best = fuse.stream()
-                .filter(m -> waiting.getOrDefault(m.minor(), 0) > 0)
-                .max(Comparator.comparingInt(m -> waiting.getOrDefault(m.minor(), 0)))
-                .orElse(fuse.size() == 1 ? fuse.get(0) : null);
+        // Most requests waiting wins; on a tie the mount made last, i.e. the upper one of a stack
+        // (the lower daemon's waiter is the upper daemon, the task waits on the upper connection).
+        MountEntry best = null;
+        for (MountEntry m : fuse) {
+            int w = waiting.getOrDefault(m.minor(), 0);
+            if (w > 0 && (best == null || w >= waiting.getOrDefault(best.minor(), 0))) {
+                best = m;
+            }
+        }
+        if (best == null && fuse.size() == 1) {
+            best = fuse.get(0);
+        }
         if (best != null) {
             return new MountRef(best.fsType(), best.source(), best.mountPoint(), best.minor());
         }
