@@ -17,5 +17,23 @@ public enum FindingType {
     /** kernel.pty.nr close to kernel.pty.max: new terminals (exec -it) will fail. */
     PtyExhaustionRisk,
     /** Pipes may get a single page: runtime helpers can deadlock writing to them. */
-    PipeBufferExhaustionRisk
+    PipeBufferExhaustionRisk,
+    /** A pod on this node whose deletion is overdue (reported by the probe from the API, not by scan). */
+    PodStuckTerminating;
+
+    /** Whether this type means exec is (or will be) broken, kill is, or both. */
+    public boolean breaksExec() {
+        return switch (this) {
+            case StuckRuntimeInit, PidsLimitReached, PidNamespaceTeardownStuck, LeakedExecSession, PtyExhaustionRisk,
+                 PipeBufferExhaustionRisk -> true;
+            default -> false;
+        };
+    }
+
+    public boolean breaksKill() {
+        return switch (this) {
+            case UnkillableTask, PidNamespaceTeardownStuck, HungTask, PodStuckTerminating -> true;
+            default -> false;
+        };
+    }
 }

@@ -1,0 +1,117 @@
+package io.execguard.probe;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+
+import io.execguard.detect.Cause;
+import io.execguard.detect.Finding;
+import io.execguard.detect.FindingType;
+import io.execguard.detect.Scope;
+import io.execguard.detect.Severity;
+
+/**
+ * The pods of this node, indexed by container id (from {@code status.containerStatuses[].containerID},
+ * {@code containerd://<id>} or {@code docker://<id>}) and by pod UID. Immutable; rebuilt from the
+ * informer's cache before each report. Pure functions of pods and time.
+ */
+public final class PodIndex {
+
+    private final Map<String, PodRef> byContainer = new HashMap<>();
+    private final Map<String, PodRef> byUid = new HashMap<>();
+    private final List<Pod> pods;
+
+    public PodIndex(Collection<Pod> pods) {
+        this.pods = List.copyOf(pods);
+        for (Pod p : this.pods) {
+            String ns = p.getMetadata().getNamespace();
+            String name = p.getMetadata().getName();
+            String uid = p.getMetadata().getUid();
+            if (uid != null) {
+                byUid.put(uid, new PodRef(ns, name, uid, null));
+            }
+            if (p.getStatus() == null) {
+                continue;
+            }
+            List<ContainerStatus> all = new ArrayList<>();
+            addAll(all, p.getStatus().getInitContainerStatuses());
+            addAll(all, p.getStatus().getContainerStatuses());
+            addAll(all, p.getStatus().getEphemeralContainerStatuses());
+            for (ContainerStatus cs : all) {
+                String id = containerId(cs.getContainerID());
+                if (id != null) {
+                    byContainer.put(id, new PodRef(ns, name, uid, cs.getName()));
+                }
+            }
+        }
+    }
+
+    private static void addAll(List<ContainerStatus> to, List<ContainerStatus> from) {
+        if (from != null) {
+            to.addAll(from);
+        }
+    }
+
+    /** {@code containerd://abc…} → {@code abc…}; null when absent. */
+    static String containerId(String runtimeId) {
+        if (runtimeId == null || runtimeId.isBlank()) {
+            return null;
+        }
+        int i = runtimeId.indexOf("://");
+        return i >= 0 ? runtimeId.substring(i + 3) : runtimeId;
+    }
+
+    /** The pod (and container) a finding belongs to, or null. */
+    public PodRef attribute(Finding f) {
+        if (f.containerId() != null && byContainer.containsKey(f.containerId())) {
+            return byContainer.get(f.containerId());
+        }
+        return f.podUid() == null ? null : byUid.get(f.podUid());
+    }
+
+    /**
+     * Pods whose deletion is overdue: deletion timestamp plus deletion grace period plus
+     * {@code threshold} has passed. Linked to host evidence (a finding of the same pod) when there is any.
+     */
+    public List<Finding> stuckTerminating(Instant now, Duration threshold, List<Finding> hostFindings) {
+        List<Finding> out = new ArrayList<>();
+        for (Pod p : pods) {
+            String ts = p.getMetadata().getDeletionTimestamp();
+            if (ts == null) {
+                continue;
+            }
+            long grace = p.getMetadata().getDeletionGracePeriodSeconds() == null ? 0
+                    : p.getMetadata().getDeletionGracePeriodSeconds();
+            Instant deleted = OffsetDateTime.parse(ts).toInstant();
+            Instant due = deleted.plusSeconds(grace).plus(threshold);
+            if (now.isBefore(due)) {
+                continue;
+            }
+            String uid = p.getMetadata().getUid();
+            Finding evidence = hostFindings.stream()
+                    .filter(f -> f.type() != FindingType.PodStuckTerminating)
+                    .filter(f -> { PodRef r = attribute(f); return r != null && r.uid() != null && r.uid().equals(uid); })
+                    .findFirst().orElse(null);
+            String who = p.getMetadata().getNamespace() + "/" + p.getMetadata().getName();
+            long overdue = Duration.between(deleted.plusSeconds(grace), now).toSeconds();
+            String msg = "pod " + who + " was deleted " + io.execguard.detect.Evidence.duration(overdue)
+                    + " past its grace period and is still terminating"
+                    + (evidence == null ? "; no stuck task of it was found on the host (check finalizers and kubelet logs)."
+                        : ": " + evidence.type() + " (" + evidence.cause() + ") holds it: " + evidence.message());
+            out.add(new Finding(FindingType.PodStuckTerminating, evidence == null ? Cause.Unknown : evidence.cause(),
+                    evidence == null ? Severity.Warning : Severity.Critical, Scope.Container, msg,
+                    evidence == null ? null : evidence.pid(), null, evidence == null ? null : evidence.comm(),
+                    null, null, List.of(), List.of(), overdue, evidence == null ? null : evidence.containerId(), uid,
+                    null, evidence == null ? null : evidence.mount()));
+        }
+        return out;
+    }
+}

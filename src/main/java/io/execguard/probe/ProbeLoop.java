@@ -1,0 +1,115 @@
+package io.execguard.probe;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.execguard.detect.DetectorSuite;
+import io.execguard.detect.Finding;
+import io.execguard.detect.FindingType;
+import io.execguard.host.HostReader;
+import io.execguard.host.HostSnapshot;
+
+/**
+ * One probe iteration: read the host, detect, add overdue pod deletions, track across scans,
+ * attribute to pods, and hand the report to the publisher. Never touches the API server: the pod
+ * index comes from the informer's cache and the report goes to a non-blocking sink.
+ */
+public final class ProbeLoop {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProbeLoop.class);
+
+    private final ProbeConfig config;
+    private final HostReader reader;
+    private final DetectorSuite detectors;
+    private final FindingTracker tracker;
+    private final Supplier<PodIndex> pods;
+    private final Supplier<Set<FindingType>> unhealthyTypes;
+    private final Consumer<ProbeReport> sink;
+    private final Metrics metrics;
+    private final Clock clock;
+    private volatile Instant lastScan;
+
+    public ProbeLoop(ProbeConfig config, HostReader reader, DetectorSuite detectors, FindingTracker tracker,
+                     Supplier<PodIndex> pods, Supplier<Set<FindingType>> unhealthyTypes, Consumer<ProbeReport> sink,
+                     Metrics metrics, Clock clock) {
+        this.config = config;
+        this.reader = reader;
+        this.detectors = detectors;
+        this.tracker = tracker;
+        this.pods = pods;
+        this.unhealthyTypes = unhealthyTypes;
+        this.sink = sink;
+        this.metrics = metrics;
+        this.clock = clock;
+        register(metrics);
+    }
+
+    static void register(Metrics m) {
+        m.gauge("execguard_scan_duration_seconds", "Duration of the last host scan.")
+                .gauge("execguard_tasks_scanned", "Tasks (threads) whose stat the last scan read.")
+                .gauge("execguard_findings", "Current findings by type, cause and severity.")
+                .counter("execguard_scans_total", "Scans completed.")
+                .counter("execguard_scan_errors_total", "Scans that failed.");
+    }
+
+    /** Runs one scan; never throws (a failed scan is logged and counted). */
+    public ProbeReport runOnce() {
+        try {
+            Instant start = clock.instant();
+            HostSnapshot snapshot = reader.read();
+            List<Finding> raw = new ArrayList<>(detectors.detect(snapshot));
+            PodIndex index = pods.get();
+            raw.addAll(index.stuckTerminating(start, config.podStuckTerminating(), raw));
+            List<TrackedFinding> tracked = tracker.update(raw, snapshot, start);
+            long millis = Duration.between(start, clock.instant()).toMillis();
+            ProbeReport report = ProbeReport.build(tracked, index, snapshot.host(), unhealthyTypes.get(),
+                    config.maxFindings(), millis, snapshot.tasksScanned());
+            recordMetrics(report, tracked, millis);
+            for (String w : snapshot.warnings()) {
+                LOG.debug("node {}: {}", config.nodeName(), w);
+            }
+            lastScan = clock.instant();
+            sink.accept(report);
+            return report;
+        } catch (RuntimeException e) {
+            metrics.inc("execguard_scan_errors_total");
+            LOG.warn("node {}: scan of {} failed: {}", config.nodeName(), config.hostRoot(), e.toString());
+            return null;
+        }
+    }
+
+    private void recordMetrics(ProbeReport report, List<TrackedFinding> tracked, long millis) {
+        metrics.set("execguard_scan_duration_seconds", millis / 1000.0);
+        metrics.set("execguard_tasks_scanned", report.tasksScanned());
+        metrics.inc("execguard_scans_total");
+        Map<String, Double> series = new HashMap<>();
+        for (TrackedFinding t : tracked) {
+            Finding f = t.finding();
+            series.merge(Metrics.labelString("type", f.type().name(), "cause", f.cause().name(), "severity",
+                    f.severity().name()), 1.0, Double::sum);
+        }
+        metrics.replace("execguard_findings", series);
+    }
+
+    /** Healthy while scans keep completing: the last one within three intervals. */
+    public boolean healthy() {
+        Instant last = lastScan;
+        return last == null || Duration.between(last, clock.instant()).compareTo(config.scanInterval().multipliedBy(3)
+                .plusSeconds(30)) < 0;
+    }
+
+    public boolean ready() {
+        return lastScan != null;
+    }
+}

@@ -1,0 +1,96 @@
+package io.execguard.probe;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import io.execguard.detect.Cause;
+import io.execguard.detect.DetectorSuite;
+import io.execguard.detect.Finding;
+import io.execguard.detect.FindingType;
+import io.execguard.detect.Severity;
+import io.execguard.host.HostInfo;
+
+/**
+ * What the probe publishes for its node after one scan, before it becomes a {@code NodeExecHealth}
+ * status. Pure value; {@link #fingerprint()} is what "the status changed" means.
+ *
+ * @param phase     Healthy, Degraded or Unhealthy
+ * @param findings  at most the configured cap, most severe first
+ * @param truncated whether findings were dropped by the cap
+ * @param summary   counts over all findings, including truncated ones
+ */
+public record ProbeReport(String phase, List<Item> findings, boolean truncated, Summary summary, HostInfo host,
+                          long scanDurationMillis, int tasksScanned) {
+
+    /** A finding attributed to its pod, if any. */
+    public record Item(TrackedFinding tracked, PodRef pod) {
+    }
+
+    public record Summary(int stuckExec, int stuckKill, Map<String, Integer> byType, String topCause) {
+    }
+
+    public static ProbeReport build(List<TrackedFinding> tracked, PodIndex pods, HostInfo host,
+                                    Set<FindingType> unhealthyTypes, int maxFindings, long scanDurationMillis,
+                                    int tasksScanned) {
+        List<TrackedFinding> sorted = new ArrayList<>(tracked);
+        sorted.sort(Comparator.comparing(TrackedFinding::finding, DetectorSuite.ORDER).thenComparing(TrackedFinding::id));
+        int exec = 0;
+        int kill = 0;
+        Map<String, Integer> byType = new TreeMap<>();
+        boolean unhealthy = false;
+        for (TrackedFinding t : sorted) {
+            FindingType type = t.finding().type();
+            exec += type.breaksExec() ? 1 : 0;
+            kill += type.breaksKill() ? 1 : 0;
+            byType.merge(type.name(), 1, Integer::sum);
+            unhealthy |= unhealthyTypes.contains(type);
+        }
+        List<Item> items = new ArrayList<>();
+        for (TrackedFinding t : sorted.subList(0, Math.min(maxFindings, sorted.size()))) {
+            items.add(new Item(t, pods.attribute(t.finding())));
+        }
+        String phase = sorted.isEmpty() ? "Healthy" : unhealthy ? "Unhealthy" : "Degraded";
+        String top = sorted.isEmpty() ? null : topCause(sorted.get(0).finding());
+        return new ProbeReport(phase, List.copyOf(items), sorted.size() > maxFindings,
+                new Summary(exec, kill, Map.copyOf(byType), top), host, scanDurationMillis, tasksScanned);
+    }
+
+    private static String topCause(Finding f) {
+        return f.cause() == Cause.Unknown ? f.type().name() : f.cause().name();
+    }
+
+    /** Ids of the Critical findings, for appear/clear Events. */
+    public Set<String> criticalIds() {
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        for (Item i : findings) {
+            if (i.tracked().finding().severity() == Severity.Critical) {
+                ids.add(i.tracked().id());
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * The content that decides whether the status must be written: everything except values that
+     * move every scan on their own (ages, durations, the wording of messages that quote them).
+     */
+    public String fingerprint() {
+        StringBuilder b = new StringBuilder(phase).append('|').append(truncated).append('|').append(summary);
+        for (Item i : findings) {
+            Finding f = i.tracked().finding();
+            b.append('|').append(i.tracked().id()).append(',').append(f.cause()).append(',').append(f.severity())
+                    .append(',').append(f.state()).append(',').append(f.wchan()).append(',').append(f.signalsPending())
+                    .append(',').append(f.mount()).append(',').append(i.pod()).append(',').append(i.tracked().firstSeen());
+        }
+        if (host != null) {
+            b.append('|').append(host.kernel()).append(',').append(host.runtimes()).append(',').append(host.ptyNr())
+                    .append(',').append(host.ptyMax()).append(',').append(host.pipeUserPagesSoft()).append(',')
+                    .append(host.pipeUserPagesHard()).append(',').append(host.pipeMaxSize());
+        }
+        return b.toString();
+    }
+}
