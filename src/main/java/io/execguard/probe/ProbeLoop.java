@@ -38,6 +38,7 @@ public final class ProbeLoop {
     private final Consumer<ProbeReport> sink;
     private final Metrics metrics;
     private final Clock clock;
+    private final Instant started;
     private volatile Instant lastScan;
 
     public ProbeLoop(ProbeConfig config, HostReader reader, DetectorSuite detectors, FindingTracker tracker,
@@ -52,6 +53,7 @@ public final class ProbeLoop {
         this.sink = sink;
         this.metrics = metrics;
         this.clock = clock;
+        this.started = clock.instant();
         register(metrics);
     }
 
@@ -104,8 +106,8 @@ public final class ProbeLoop {
 
     /** Healthy while scans keep completing: the last one within three intervals. */
     public boolean healthy() {
-        Instant last = lastScan;
-        return last == null || Duration.between(last, clock.instant()).compareTo(config.scanInterval().multipliedBy(3)
+        Instant last = lastScan == null ? started : lastScan;
+        return Duration.between(last, clock.instant()).compareTo(config.scanInterval().multipliedBy(3)
                 .plusSeconds(30)) < 0;
     }
 

@@ -1,0 +1,61 @@
+package io.execguard.probe;
+
+import static io.execguard.probe.ProbeTestData.CID;
+import static io.execguard.probe.ProbeTestData.dThread;
+import static io.execguard.probe.ProbeTestData.finding;
+import static io.execguard.probe.ProbeTestData.process;
+import static io.execguard.probe.ProbeTestData.snapshot;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import io.execguard.detect.FindingType;
+import io.execguard.detect.Thresholds;
+
+class FindingTrackerTest {
+
+    private final Instant t0 = Instant.parse("2026-11-23T10:00:00Z");
+
+    @Test
+    void hungTaskIsReportedOnceItsCountersStayUnchangedForTheThreshold() {
+        FindingTracker tracker = new FindingTracker(Thresholds.DEFAULTS.with("HungTask", 120));
+        var f = List.of(finding(FindingType.HungTask, 42, CID));
+        // first seen having run 5 s ago
+        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 5))), t0).isEmpty());
+        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 65))), t0.plusSeconds(60)).isEmpty());
+        var due = tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 125))), t0.plusSeconds(120));
+        assertEquals(1, due.size());
+        assertEquals("HungTask/e318f67bce5c/42@1000", due.get(0).id());
+        assertEquals(t0.plusSeconds(120), due.get(0).firstSeen());
+        // firstSeen is kept while it persists
+        var later = tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 185))), t0.plusSeconds(180));
+        assertEquals(t0.plusSeconds(120), later.get(0).firstSeen());
+    }
+
+    @Test
+    void contextSwitchesRestartTheClock() {
+        FindingTracker tracker = new FindingTracker(Thresholds.DEFAULTS.with("HungTask", 120));
+        var f = List.of(finding(FindingType.HungTask, 42, CID));
+        tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 100))), t0);
+        // it ran in between: counters moved, so the task is blocked only since now
+        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 9, 1))), t0.plusSeconds(30)).isEmpty());
+        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 9, 61))), t0.plusSeconds(90)).isEmpty());
+        assertEquals(1, tracker.update(f, snapshot(process(42, 1000, dThread(42, 9, 121))), t0.plusSeconds(150)).size());
+    }
+
+    @Test
+    void aReusedPidIsANewFindingAndClearedOnesAreForgotten() {
+        FindingTracker tracker = new FindingTracker(Thresholds.DEFAULTS);
+        var f = List.of(finding(FindingType.StuckRuntimeInit, 42, CID));
+        var first = tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 40))), t0);
+        assertEquals(t0, first.get(0).firstSeen());
+        assertTrue(tracker.update(List.of(), snapshot(), t0.plusSeconds(10)).isEmpty());
+        var again = tracker.update(f, snapshot(process(42, 2000, dThread(42, 7, 40))), t0.plusSeconds(20));
+        assertEquals("StuckRuntimeInit/e318f67bce5c/42@2000", again.get(0).id());
+        assertEquals(t0.plusSeconds(20), again.get(0).firstSeen());
+    }
+}

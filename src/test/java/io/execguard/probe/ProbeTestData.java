@@ -1,0 +1,45 @@
+package io.execguard.probe;
+
+import java.util.List;
+import java.util.Map;
+
+import io.execguard.detect.Cause;
+import io.execguard.detect.Finding;
+import io.execguard.detect.FindingType;
+import io.execguard.detect.Scope;
+import io.execguard.detect.Severity;
+import io.execguard.host.HostInfo;
+import io.execguard.host.HostSnapshot;
+import io.execguard.host.ProcessSnapshot;
+import io.execguard.host.Read;
+import io.execguard.host.ThreadSnapshot;
+
+/** Small hand-written snapshots and findings for probe tests. */
+final class ProbeTestData {
+    static final String CID = "e318f67bce5c36e39bc2e0c136ea9cd366b22ba5ae216c485232ce4a0541858b";
+    static final HostInfo HOST = new HostInfo("node-a", "6.18.0", "hybrid", List.of("containerd"), 3, 4096, 16384, 0,
+            1048576, 1000);
+
+    private ProbeTestData() {
+    }
+
+    static ThreadSnapshot dThread(int tid, long ctx, double blockedFor) {
+        return new ThreadSnapshot(tid, "runc:[2:INIT]", 'D', 0x40004140L, 0, 0, "request_wait_answer",
+                List.of("request_wait_answer", "fuse_lookup"), ctx, blockedFor);
+    }
+
+    static ProcessSnapshot process(int pid, long startTicks, ThreadSnapshot... threads) {
+        return new ProcessSnapshot(pid, 1, "runc", "runc:[2:INIT]", startTicks, 500, 0, Read.ok("runc\0init\0"), null,
+                5, null, Double.NaN, List.of(threads));
+    }
+
+    static HostSnapshot snapshot(ProcessSnapshot... ps) {
+        return new HostSnapshot(HOST, List.of(ps), List.of(), Map.of(), List.of(), 100, List.of());
+    }
+
+    static Finding finding(FindingType type, int pid, String containerId) {
+        return new Finding(type, Cause.FuseRequest, Severity.Critical, Scope.Container, "stuck for a while", pid, null,
+                "runc:[2:INIT]", "D", "request_wait_answer", List.of("request_wait_answer"), List.of(), 500L,
+                containerId, null, null, null);
+    }
+}
