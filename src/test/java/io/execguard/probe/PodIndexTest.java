@@ -1,0 +1,64 @@
+package io.execguard.probe;
+
+import static io.execguard.probe.ProbeTestData.CID;
+import static io.execguard.probe.ProbeTestData.finding;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+
+import io.execguard.detect.Cause;
+import io.execguard.detect.FindingType;
+import io.execguard.detect.Severity;
+
+class PodIndexTest {
+
+    static Pod pod(String name, String uid, String containerId, String deletionTimestamp, Long grace) {
+        return new PodBuilder().withNewMetadata().withNamespace("shop").withName(name).withUid(uid)
+                .withDeletionTimestamp(deletionTimestamp).withDeletionGracePeriodSeconds(grace).endMetadata()
+                .withNewSpec().withNodeName("node-a").endSpec()
+                .withNewStatus().addNewContainerStatus().withName("app").withContainerID(containerId).endContainerStatus()
+                .endStatus().build();
+    }
+
+    @Test
+    void attributesByContainerIdWhateverTheRuntimePrefix() {
+        PodIndex idx = new PodIndex(List.of(pod("web-1", "u1", "containerd://" + CID, null, null),
+                pod("web-2", "u2", "docker://" + "a".repeat(64), null, null)));
+        assertEquals(new PodRef("shop", "web-1", "u1", "app"), idx.attribute(finding(FindingType.HungTask, 1, CID)));
+        assertEquals("web-2", idx.attribute(finding(FindingType.HungTask, 1, "a".repeat(64))).name());
+        assertNull(idx.attribute(finding(FindingType.HungTask, 1, "b".repeat(64))));
+    }
+
+    @Test
+    void podStuckTerminatingAfterDeletionPlusGracePlusThresholdAndLinkedToHostEvidence() {
+        Instant now = Instant.parse("2026-11-23T10:00:00Z");
+        Pod overdue = pod("web-1", "u1", "containerd://" + CID, "2026-11-23T09:57:00Z", 30L);
+        Pod recent = pod("web-2", "u2", "containerd://" + "a".repeat(64), "2026-11-23T09:58:00Z", 30L);
+        PodIndex idx = new PodIndex(List.of(overdue, recent));
+        var evidence = finding(FindingType.UnkillableTask, 77, CID);
+        var stuck = idx.stuckTerminating(now, Duration.ofMinutes(2), List.of(evidence));
+        assertEquals(1, stuck.size());
+        var f = stuck.get(0);
+        assertEquals(FindingType.PodStuckTerminating, f.type());
+        assertEquals(Cause.FuseRequest, f.cause());
+        assertEquals(Severity.Critical, f.severity());
+        assertEquals("u1", f.podUid());
+        assertEquals(77, f.pid());
+        assertTrue(f.message().startsWith("pod shop/web-1 was deleted 2m30s past its grace period"), f.message());
+
+        var noEvidence = idx.stuckTerminating(now, Duration.ofMinutes(2), List.of());
+        assertEquals(Severity.Warning, noEvidence.get(0).severity());
+        assertEquals(Cause.Unknown, noEvidence.get(0).cause());
+        // two minutes later the second pod is overdue too
+        assertEquals(2, idx.stuckTerminating(now.plusSeconds(120), Duration.ofMinutes(2), List.of()).size());
+    }
+}
