@@ -1,0 +1,54 @@
+package io.execguard.probe;
+
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+
+/**
+ * Watches the pods of this node only ({@code spec.nodeName} field selector) and serves a
+ * {@link PodIndex} from the informer's cache. Starting does not wait for the API server: until the
+ * first list arrives the index is empty and findings go unattributed.
+ */
+public final class PodWatcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PodWatcher.class);
+
+    private final String nodeName;
+    private final SharedIndexInformer<Pod> informer;
+
+    public PodWatcher(KubernetesClient client, String nodeName) {
+        this.nodeName = nodeName;
+        this.informer = client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0);
+    }
+
+    public void start() {
+        informer.start().whenComplete((v, e) -> {
+            if (e != null) {
+                LOG.warn("node {}: pod watch not started yet ({}); findings stay unattributed until it is", nodeName,
+                        e.toString());
+            }
+        });
+    }
+
+    public boolean synced() {
+        return informer.hasSynced();
+    }
+
+    /** The node's pods as the cache has them now (filtered again, in case a server ignores the selector). */
+    public PodIndex index() {
+        List<Pod> pods = informer.getStore().list().stream()
+                .filter(p -> p.getSpec() != null && nodeName.equals(p.getSpec().getNodeName()))
+                .toList();
+        return new PodIndex(pods);
+    }
+
+    @Override
+    public void close() {
+        informer.close();
+    }
+}
