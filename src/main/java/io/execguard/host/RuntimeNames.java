@@ -9,8 +9,7 @@ public final class RuntimeNames {
     }
 
     /** Shims: the parent of a container's init and of every exec'd process. */
-    private static final Set<String> SHIMS = Set.of("containerd-shim", "docker-containe", "conmon",
-            "containerd-shi", "crio-shim");
+    private static final Set<String> SHIMS = Set.of("containerd-shim", "docker-containe", "conmon");
     /** Daemons reported in the host section. */
     private static final Set<String> DAEMONS = Set.of("dockerd", "containerd", "crio", "podman", "kubelet");
 
