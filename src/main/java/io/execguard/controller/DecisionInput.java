@@ -1,0 +1,72 @@
+package io.execguard.controller;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import io.execguard.detect.Cause;
+import io.execguard.detect.Scope;
+import io.execguard.detect.Severity;
+
+/** Everything the decision depends on, as plain values (built by the reconciler from the API objects). */
+public final class DecisionInput {
+    private DecisionInput() {
+    }
+
+    /** The part of a finding the decision uses; {@code backend} identifies a shared filesystem, or null. */
+    public record FindingView(Severity severity, Scope scope, Cause cause, String backend) {
+    }
+
+    /**
+     * @param lastProbeTime null when the probe never reported
+     * @param findings      the report's findings
+     */
+    public record Report(Instant lastProbeTime, List<FindingView> findings) {
+        public boolean healthy() {
+            return findings.isEmpty();
+        }
+    }
+
+    /**
+     * @param optOut           labelled {@code execguard.io/remediation=disabled}
+     * @param unschedulable    {@code spec.unschedulable}, whoever set it
+     * @param cordonedByUs     carries {@code execguard.io/cordoned-by}
+     * @param taintedByUs      carries the execguard taint
+     */
+    public record Node(String name, boolean optOut, boolean unschedulable, boolean cordonedByUs, boolean taintedByUs) {
+    }
+
+    /**
+     * @param ladder       action per severity and scope
+     * @param releaseAfter how long a node must stay healthy before execguard releases it
+     * @param staleAfter   how old lastProbeTime may get before the report counts as stale
+     * @param maxHeld      how many nodes execguard may hold (taint or cordon) at once
+     * @param dryRun       compute and report, never touch Nodes
+     */
+    public record Policy(Map<Severity, Map<Scope, NodeAction>> ladder, Duration releaseAfter, Duration staleAfter,
+                         int maxHeld, boolean dryRun) {
+        public NodeAction actionFor(Severity severity, Scope scope) {
+            return ladder.getOrDefault(severity, Map.of()).getOrDefault(scope, NodeAction.None);
+        }
+    }
+
+    /**
+     * What execguard decided for this node last time (from {@code status.remediation}).
+     *
+     * @param action       the action applied to the Node
+     * @param since        when it was first applied
+     * @param healthySince when the node's reports turned healthy, null while unhealthy
+     */
+    public record Prior(NodeAction action, Instant since, Instant healthySince) {
+        public static final Prior NONE = new Prior(NodeAction.None, null, null);
+    }
+
+    /**
+     * @param heldByUs         nodes other than this one that execguard holds now
+     * @param sharedBackends   backends (cause + source) failing on two or more nodes: one incident each
+     */
+    public record Fleet(Set<String> heldByUs, Set<String> sharedBackends) {
+    }
+}
