@@ -26,7 +26,8 @@ public final class CauseRules {
             Rule.of(Cause.NfsRequest, "nfs\\w*|rpc_wait_bit_killable|__rpc_execute|rpc_execute|__rpc_wait_for_completion_task"),
             Rule.of(Cause.CephRequest, "ceph_\\w+|__ceph_\\w+"),
             Rule.of(Cause.CifsRequest, "cifs_\\w+|smb2_\\w+|wait_for_response|compound_send_recv|SendReceive\\w*"),
-            Rule.of(Cause.PipeFull, "pipe_write|pipe_wait_writable"),
+            // Newer kernels (6.18 here) split pipe_write into anon_pipe_write and fifo_pipe_write.
+            Rule.of(Cause.PipeFull, "(?:anon_|fifo_)?pipe_write|pipe_wait_writable"),
             Rule.of(Cause.BlockIo, "io_schedule(_timeout)?|blk_mq_\\w+|bit_wait_io|folio_wait_bit\\w*"
                     + "|wait_on_page_bit\\w*|__lock_page\\w*|__folio_lock\\w*|jbd2_\\w+|submit_bio_wait"
                     + "|__?wait_on_buffer|blkdev_\\w+|wait_for_completion_io\\w*"));
@@ -35,7 +36,7 @@ public final class CauseRules {
     private static final Pattern IDLE = Pattern.compile(
             "futex_\\w+|do_futex|__x64_sys_futex|ep_poll|do_epoll_wait|do_sys_poll|do_select|core_sys_select"
                     + "|hrtimer_nanosleep|do_nanosleep|do_wait|kernel_wait4|do_sigtimedwait|sigsuspend"
-                    + "|unix_stream_read_generic|pipe_read|n_tty_read|wait_woken|inotify_read");
+                    + "|unix_stream_read_generic|(?:anon_|fifo_)?pipe_read|n_tty_read|wait_woken|inotify_read");
 
     private final List<Rule> rules;
 

@@ -102,6 +102,8 @@ public final class HostReader {
             throw new HostUnreadableException(proc + " does not exist: is --host-root the host's root?");
         } catch (IOException e) {
             throw new HostUnreadableException("cannot list " + proc + ": " + e.getMessage());
+        } catch (java.nio.file.DirectoryIteratorException e) {
+            warnings.add("listing " + proc + " failed part way (" + e.getCause().getMessage() + "); scanned what was listed");
         }
         if (tasks == 0) {
             throw new HostUnreadableException(proc + " holds no processes: is procfs mounted there?");
@@ -168,7 +170,7 @@ public final class HostReader {
             }
         } catch (NoSuchFileException e) {
             // process exited between listing and reading
-        } catch (IOException e) {
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
             warnings.add("cannot list " + pidDir.resolve("task") + ": " + e.getMessage());
         }
         return out;
@@ -209,15 +211,30 @@ public final class HostReader {
         if (cg.isOk()) {
             cgroup = CgroupRef.ofProcFile(cg.text());
         }
+        Path nsDir = pidDir;
         String mntNs = readLink(pidDir.resolve("ns/mnt"));
+        if (mntNs == null) {
+            // A zombie group leader has dropped its namespaces (its ns/mnt and mountinfo fail) while a thread
+            // stuck in do_exit still holds them (seed 004): read the mount table through that thread.
+            for (ThreadSnapshot t : threads) {
+                if (t.tid() != pid && !t.dead()) {
+                    String link = readLink(paths.task(pid, t.tid()).resolve("ns/mnt"));
+                    if (link != null) {
+                        mntNs = link;
+                        nsDir = paths.task(pid, t.tid());
+                        break;
+                    }
+                }
+            }
+        }
         String nsKey = mntNs != null ? mntNs : "pid:" + pid;
         if (!mounts.containsKey(nsKey)) {
-            Read mi = slow.readString(pidDir.resolve("mountinfo"));
+            Read mi = slow.readString(nsDir.resolve("mountinfo"));
             if (mi.isOk()) {
                 try {
                     mounts.put(nsKey, MountEntry.parseAll(mi.text()));
                 } catch (ProcParseException e) {
-                    warnings.add(pidDir.resolve("mountinfo") + ": " + e.getMessage());
+                    warnings.add(nsDir.resolve("mountinfo") + ": " + e.getMessage());
                 }
             }
         }
@@ -270,8 +287,12 @@ public final class HostReader {
     }
 
     private ProcStatus readStatus(Path taskDir, List<String> warnings) {
-        String text = readSmall(taskDir.resolve("status"));
+        Path file = taskDir.resolve("status");
+        String text = readSmall(file);
         if (text == null) {
+            if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                warnings.add("cannot read " + file + "; its signal masks and namespace pids are unknown");
+            }
             return ProcStatus.UNKNOWN;
         }
         try {
@@ -286,7 +307,7 @@ public final class HostReader {
         int len = readInto(file);
         if (len < 0) {
             if (len == -2) {
-                warnings.add("cannot read " + file);
+                warnings.add("cannot read " + file + " (not a readable file); skipped");
             }
             return null;
         }
@@ -308,7 +329,8 @@ public final class HostReader {
             }
             return total;
         } catch (FileNotFoundException e) {
-            return Files.exists(file) ? -2 : -1;
+            // Gone (the task exited) is silent; there but unreadable (a directory, a dangling link) is not.
+            return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
         } catch (IOException e) {
             return -2;
         }
@@ -353,9 +375,15 @@ public final class HostReader {
                 sysctl("fs/pipe-user-pages-hard"), sysctl("fs/pipe-max-size"), uptime);
     }
 
+    /**
+     * A sysctl's value, read with one {@code read()} from offset 0 into {@link #buf}. The kernel's numeric
+     * sysctl handlers ({@code proc_dointvec} and kin) return end-of-file at any non-zero file position, so
+     * a reader that starts with a short probe read (as {@code Files.readString} does on a file whose size
+     * is 0) would get only the first digit: 16384 read as 1.
+     */
     private String sysctlText(String name) {
-        String v = readSmall(paths.proc("sys/" + name));
-        return v == null ? null : v.trim();
+        int len = readInto(paths.proc("sys/" + name));
+        return len < 0 ? null : new String(buf, 0, len, StandardCharsets.UTF_8).trim();
     }
 
     private long sysctl(String name) {
