@@ -95,6 +95,11 @@ public final class ScanCommand implements Callable<Integer> {
             err.println("execguard scan: cannot scan " + hostRoot + ": " + e.getMessage());
             err.flush();
             return EXIT_ERROR;
+        } catch (RuntimeException e) {
+            // Input the readers did not anticipate must not end in a stack trace: one line, exit 2.
+            err.println("execguard scan: scanning " + hostRoot + " failed: " + e);
+            err.flush();
+            return EXIT_ERROR;
         }
     }
 }
