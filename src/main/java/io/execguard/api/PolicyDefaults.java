@@ -1,0 +1,124 @@
+package io.execguard.api;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+
+import io.execguard.detect.FindingType;
+import io.fabric8.kubernetes.api.model.IntOrString;
+
+/**
+ * The documented defaults of {@link ExecHealthPolicySpec}, in one place. They apply to every field a
+ * policy leaves out, and to every node when there is no policy at all. The CRD schema carries no
+ * {@code default:} values on purpose: an absent field means "execguard's default", so a new release
+ * can improve a default without rewriting stored policies. The field descriptions quote these
+ * constants (compile-time concatenation), and {@code ExecHealthPolicySpec.effective()} applies them.
+ *
+ * <p>All constants are immutable; {@link #spec()} returns a fresh, fully populated spec each call.
+ */
+public final class PolicyDefaults {
+
+    // thresholds (seconds and percent), the same values as the detectors' Thresholds.DEFAULTS
+    public static final long STUCK_RUNTIME_INIT_SECONDS = 30;
+    public static final long UNKILLABLE_TASK_SECONDS = 10;
+    public static final long PID_NAMESPACE_TEARDOWN_SECONDS = 10;
+    public static final long HUNG_TASK_SECONDS = 120;
+    public static final long LEAKED_EXEC_SESSION_SECONDS = 3600;
+    public static final long POD_STUCK_TERMINATING_SECONDS = 120;
+    public static final int PIDS_PERCENT = 95;
+    public static final int PTY_PERCENT = 90;
+    public static final long PIPE_USER_PAGES_SOFT_MIN = 4096;
+
+    /** Finding types that make a node Unhealthy. */
+    public static final List<FindingType> UNHEALTHY_TYPES = List.of(FindingType.StuckRuntimeInit,
+            FindingType.UnkillableTask, FindingType.PidNamespaceTeardownStuck, FindingType.PodStuckTerminating);
+
+    /** Finding types that make a node Degraded: every type not in {@link #UNHEALTHY_TYPES}. */
+    public static final List<FindingType> DEGRADED_TYPES = complementOf(UNHEALTHY_TYPES);
+
+    // the action ladder
+    public static final Action NODE_CRITICAL = Action.Cordon;
+    public static final Action NODE_WARNING = Action.Condition;
+    public static final Action CONTAINER_CRITICAL = Action.Annotate;
+    public static final Action CONTAINER_WARNING = Action.Annotate;
+
+    // release and safety
+    public static final String RELEASE_AFTER = "5m";
+    public static final int STALE_AFTER_HEARTBEATS = 3;
+    public static final String MAX_UNHEALTHY = "10%";
+    public static final boolean DRY_RUN = false;
+
+    // node-local remediation switches
+    public static final boolean ABORT_STUCK_FUSE = false;
+    public static final boolean KILL_LEAKED_EXEC_SESSIONS = false;
+    public static final String LEAKED_EXEC_SESSION_TTL = "24h";
+    public static final boolean NODE_REMEDIATION_DRY_RUN = true;
+
+    /**
+     * Accepted by duration fields: Go-style {@code 500ms}, {@code 90s}, {@code 5m}, {@code 1h30m},
+     * {@code 2d}; a bare number is seconds (what {@code io.execguard.probe.Durations} parses).
+     */
+    public static final String DURATION_PATTERN = "^([0-9]+|([0-9]+(ms|s|m|h|d))+)$";
+    /** Accepted by {@code maxUnhealthy} as a string: a percentage. */
+    public static final String PERCENT_PATTERN = "^[0-9]+%$";
+
+    private PolicyDefaults() {
+    }
+
+    /** A new spec with every field set to its default. */
+    public static ExecHealthPolicySpec spec() {
+        ExecHealthPolicySpec s = new ExecHealthPolicySpec();
+        s.setNodeSelector(new LinkedHashMap<>());
+        s.setThresholds(thresholds());
+        s.setUnhealthyTypes(new ArrayList<>(UNHEALTHY_TYPES));
+        s.setDegradedTypes(new ArrayList<>(DEGRADED_TYPES));
+        s.setActions(actions());
+        s.setReleaseAfter(RELEASE_AFTER);
+        s.setStaleAfterHeartbeats(STALE_AFTER_HEARTBEATS);
+        s.setMaxUnhealthy(new IntOrString(MAX_UNHEALTHY));
+        s.setDryRun(DRY_RUN);
+        s.setRemediation(nodeRemediation());
+        return s;
+    }
+
+    public static PolicyThresholds thresholds() {
+        PolicyThresholds t = new PolicyThresholds();
+        t.setStuckRuntimeInitSeconds(STUCK_RUNTIME_INIT_SECONDS);
+        t.setUnkillableTaskSeconds(UNKILLABLE_TASK_SECONDS);
+        t.setPidNamespaceTeardownSeconds(PID_NAMESPACE_TEARDOWN_SECONDS);
+        t.setHungTaskSeconds(HUNG_TASK_SECONDS);
+        t.setLeakedExecSessionSeconds(LEAKED_EXEC_SESSION_SECONDS);
+        t.setPodStuckTerminatingSeconds(POD_STUCK_TERMINATING_SECONDS);
+        t.setPidsPercent(PIDS_PERCENT);
+        t.setPtyPercent(PTY_PERCENT);
+        t.setPipeUserPagesSoftMin(PIPE_USER_PAGES_SOFT_MIN);
+        return t;
+    }
+
+    public static ActionLadder actions() {
+        return new ActionLadder(NODE_CRITICAL, NODE_WARNING, CONTAINER_CRITICAL, CONTAINER_WARNING);
+    }
+
+    public static NodeRemediation nodeRemediation() {
+        NodeRemediation r = new NodeRemediation();
+        r.setAbortStuckFuse(ABORT_STUCK_FUSE);
+        r.setKillLeakedExecSessions(KILL_LEAKED_EXEC_SESSIONS);
+        r.setLeakedExecSessionTtl(LEAKED_EXEC_SESSION_TTL);
+        r.setDryRun(NODE_REMEDIATION_DRY_RUN);
+        return r;
+    }
+
+    private static List<FindingType> complementOf(List<FindingType> types) {
+        List<FindingType> rest = new ArrayList<>();
+        for (FindingType t : FindingType.values()) {
+            if (!types.contains(t)) {
+                rest.add(t);
+            }
+        }
+        return List.copyOf(rest);
+    }
+
+    static List<FindingType> complement(List<FindingType> types) {
+        return complementOf(types);
+    }
+}
