@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code java -jar execguard.jar <command>}. */
 @Command(name = "execguard", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Finds where exec and kill get stuck on a Linux node and names the kernel-level cause.",
-        subcommands = {ScanCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ScanCommand.class, ProbeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -26,14 +26,19 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scan, bench)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scan, probe, bench)");
+    }
+
+    /** The jar's Implementation-Version, or {@code dev} when run from classes. */
+    public static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
     }
 
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"execguard " + (v == null ? "dev" : v)};
+            return new String[] {"execguard " + version()};
         }
     }
 }

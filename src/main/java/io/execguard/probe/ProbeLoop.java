@@ -17,11 +17,10 @@ import org.slf4j.LoggerFactory;
 import io.execguard.detect.DetectorSuite;
 import io.execguard.detect.Finding;
 import io.execguard.detect.FindingType;
-import io.execguard.host.HostReader;
 import io.execguard.host.HostSnapshot;
 
 /**
- * One probe iteration: read the host, detect, add overdue pod deletions, track across scans,
+ * One probe iteration: read the host (a {@code HostReader::read} in production), detect, add overdue pod deletions, track across scans,
  * attribute to pods, and hand the report to the publisher. Never touches the API server: the pod
  * index comes from the informer's cache and the report goes to a non-blocking sink.
  */
@@ -30,7 +29,7 @@ public final class ProbeLoop {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeLoop.class);
 
     private final ProbeConfig config;
-    private final HostReader reader;
+    private final Supplier<HostSnapshot> host;
     private final DetectorSuite detectors;
     private final FindingTracker tracker;
     private final Supplier<PodIndex> pods;
@@ -41,11 +40,11 @@ public final class ProbeLoop {
     private final Instant started;
     private volatile Instant lastScan;
 
-    public ProbeLoop(ProbeConfig config, HostReader reader, DetectorSuite detectors, FindingTracker tracker,
+    public ProbeLoop(ProbeConfig config, Supplier<HostSnapshot> host, DetectorSuite detectors, FindingTracker tracker,
                      Supplier<PodIndex> pods, Supplier<Set<FindingType>> unhealthyTypes, Consumer<ProbeReport> sink,
                      Metrics metrics, Clock clock) {
         this.config = config;
-        this.reader = reader;
+        this.host = host;
         this.detectors = detectors;
         this.tracker = tracker;
         this.pods = pods;
@@ -69,7 +68,7 @@ public final class ProbeLoop {
     public ProbeReport runOnce() {
         try {
             Instant start = clock.instant();
-            HostSnapshot snapshot = reader.read();
+            HostSnapshot snapshot = host.get();
             List<Finding> raw = new ArrayList<>(detectors.detect(snapshot));
             PodIndex index = pods.get();
             raw.addAll(index.stuckTerminating(start, config.podStuckTerminating(), raw));

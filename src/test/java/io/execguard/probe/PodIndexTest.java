@@ -13,7 +13,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 
 import io.execguard.detect.Cause;
 import io.execguard.detect.FindingType;
@@ -21,18 +20,10 @@ import io.execguard.detect.Severity;
 
 class PodIndexTest {
 
-    static Pod pod(String name, String uid, String containerId, String deletionTimestamp, Long grace) {
-        return new PodBuilder().withNewMetadata().withNamespace("shop").withName(name).withUid(uid)
-                .withDeletionTimestamp(deletionTimestamp).withDeletionGracePeriodSeconds(grace).endMetadata()
-                .withNewSpec().withNodeName("node-a").endSpec()
-                .withNewStatus().addNewContainerStatus().withName("app").withContainerID(containerId).endContainerStatus()
-                .endStatus().build();
-    }
-
     @Test
     void attributesByContainerIdWhateverTheRuntimePrefix() {
-        PodIndex idx = new PodIndex(List.of(pod("web-1", "u1", "containerd://" + CID, null, null),
-                pod("web-2", "u2", "docker://" + "a".repeat(64), null, null)));
+        PodIndex idx = new PodIndex(List.of(ProbeTestData.pod("shop", "web-1", "u1", "app", "containerd://" + CID, null),
+                ProbeTestData.pod("shop", "web-2", "u2", "app", "docker://" + "a".repeat(64), null)));
         assertEquals(new PodRef("shop", "web-1", "u1", "app"), idx.attribute(finding(FindingType.HungTask, 1, CID)));
         assertEquals("web-2", idx.attribute(finding(FindingType.HungTask, 1, "a".repeat(64))).name());
         assertNull(idx.attribute(finding(FindingType.HungTask, 1, "b".repeat(64))));
@@ -41,8 +32,8 @@ class PodIndexTest {
     @Test
     void podStuckTerminatingAfterDeletionPlusGracePlusThresholdAndLinkedToHostEvidence() {
         Instant now = Instant.parse("2026-11-23T10:00:00Z");
-        Pod overdue = pod("web-1", "u1", "containerd://" + CID, "2026-11-23T09:57:00Z", 30L);
-        Pod recent = pod("web-2", "u2", "containerd://" + "a".repeat(64), "2026-11-23T09:58:00Z", 30L);
+        Pod overdue = ProbeTestData.pod("shop", "web-1", "u1", "app", "containerd://" + CID, "2026-11-23T09:57:00Z");
+        Pod recent = ProbeTestData.pod("shop", "web-2", "u2", "app", "containerd://" + "a".repeat(64), "2026-11-23T09:58:00Z");
         PodIndex idx = new PodIndex(List.of(overdue, recent));
         var evidence = finding(FindingType.UnkillableTask, 77, CID);
         var stuck = idx.stuckTerminating(now, Duration.ofMinutes(2), List.of(evidence));

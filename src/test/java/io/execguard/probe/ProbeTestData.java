@@ -37,6 +37,17 @@ final class ProbeTestData {
         return new HostSnapshot(HOST, List.of(ps), List.of(), Map.of(), List.of(), 100, List.of());
     }
 
+    /** A pod on node-a with one container status; deletionTimestamp may be null. */
+    static io.fabric8.kubernetes.api.model.Pod pod(String namespace, String name, String uid, String container,
+                                                   String runtimeContainerId, String deletionTimestamp) {
+        return new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withNamespace(namespace)
+                .withName(name).withUid(uid).withDeletionTimestamp(deletionTimestamp)
+                .withDeletionGracePeriodSeconds(deletionTimestamp == null ? null : 30L).endMetadata()
+                .withNewSpec().withNodeName("node-a").endSpec()
+                .withNewStatus().addNewContainerStatus().withName(container).withContainerID(runtimeContainerId)
+                .endContainerStatus().endStatus().build();
+    }
+
     static Finding finding(FindingType type, int pid, String containerId) {
         return new Finding(type, Cause.FuseRequest, Severity.Critical, Scope.Container, "stuck for a while", pid, null,
                 "runc:[2:INIT]", "D", "request_wait_answer", List.of("request_wait_answer"), List.of(), 500L,

@@ -1,0 +1,160 @@
+package io.execguard.cli;
+
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import io.execguard.api.ExecHealthPolicy;
+import io.execguard.api.ExecHealthPolicySpec;
+import io.execguard.detect.DetectorSuite;
+import io.execguard.detect.FindingType;
+import io.execguard.detect.Thresholds;
+import io.execguard.host.DeadlineReader;
+import io.execguard.host.HostPaths;
+import io.execguard.host.HostReader;
+import io.execguard.probe.FindingTracker;
+import io.execguard.probe.HealthServer;
+import io.execguard.probe.KubeStatusWriter;
+import io.execguard.probe.Metrics;
+import io.execguard.probe.PodWatcher;
+import io.execguard.probe.ProbeConfig;
+import io.execguard.probe.ProbeLoop;
+import io.execguard.probe.ReportPublisher;
+
+/**
+ * {@code execguard probe}: the per-node DaemonSet process. Configured from the environment
+ * ({@link ProbeConfig}); each flag overrides its variable.
+ */
+@Command(name = "probe", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Scan this node every interval and keep its NodeExecHealth current (DaemonSet mode).")
+public final class ProbeCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProbeCommand.class);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--node-name", description = "Overrides NODE_NAME (required; from the downward API).")
+    String nodeName;
+    @Option(names = "--host-root", description = "Overrides HOST_ROOT (default /host).")
+    String hostRoot;
+    @Option(names = "--scan-interval", description = "Overrides SCAN_INTERVAL (default 10s).")
+    String scanInterval;
+    @Option(names = "--heartbeat", description = "Overrides HEARTBEAT (default 60s).")
+    String heartbeat;
+    @Option(names = "--metrics-port", description = "Overrides METRICS_PORT (default 9090).")
+    String metricsPort;
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        put(env, "NODE_NAME", nodeName);
+        put(env, "HOST_ROOT", hostRoot);
+        put(env, "SCAN_INTERVAL", scanInterval);
+        put(env, "HEARTBEAT", heartbeat);
+        put(env, "METRICS_PORT", metricsPort);
+        ProbeConfig config;
+        try {
+            config = ProbeConfig.fromEnv(env);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        Clock clock = Clock.systemUTC();
+        Metrics metrics = new Metrics();
+        Thresholds thresholds = Thresholds.DEFAULTS;
+        try (KubernetesClient client = new KubernetesClientBuilder().build();
+             DeadlineReader slow = new DeadlineReader(config.readTimeout(), 32);
+             PodWatcher pods = new PodWatcher(client, config.nodeName())) {
+            pods.start();
+            ReportPublisher publisher = new ReportPublisher(
+                    new KubeStatusWriter(client, config.nodeName(), Main.version()), config.heartbeat(),
+                    config.nodeName(), metrics, clock);
+            ProbeLoop loop = new ProbeLoop(config, new HostReader(new HostPaths(config.hostRoot()), slow, clock)::read,
+                    DetectorSuite.standard(FindingTracker.detectorThresholds(thresholds)),
+                    new FindingTracker(thresholds), pods::index, new PolicyCache(client, config.nodeName())::unhealthyTypes,
+                    publisher, metrics,
+                    clock);
+            ScheduledExecutorService scans = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scan"));
+            Thread publish = daemon(publisher::runLoop, "publish");
+            try (HealthServer health = new HealthServer(config.metricsPort(), metrics, loop::healthy, loop::ready)) {
+                LOG.info("node {}: probing {} every {}s, heartbeat {}s, metrics on :{}", config.nodeName(),
+                        config.hostRoot(), config.scanInterval().toSeconds(), config.heartbeat().toSeconds(),
+                        health.port());
+                scans.scheduleWithFixedDelay(loop::runOnce, 0, config.scanInterval().toMillis(),
+                        TimeUnit.MILLISECONDS);
+                publish.start();
+                CountDownLatch stop = new CountDownLatch(1);
+                Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+                stop.await();
+            } finally {
+                scans.shutdownNow();
+                publish.interrupt();
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * The Unhealthy types of the first policy (by name) whose nodeSelector selects this node, or the
+     * documented defaults. Read from the API at most once a minute; the last answer is kept when the
+     * API is unreachable.
+     */
+    static final class PolicyCache {
+        private final KubernetesClient client;
+        private final String nodeName;
+        private java.util.Set<FindingType> types = ExecHealthPolicySpec.effective(null).unhealthyTypeSet();
+        private long readAt = Long.MIN_VALUE;
+
+        PolicyCache(KubernetesClient client, String nodeName) {
+            this.client = client;
+            this.nodeName = nodeName;
+        }
+
+        synchronized java.util.Set<FindingType> unhealthyTypes() {
+            long now = System.nanoTime();
+            if (readAt != Long.MIN_VALUE && now - readAt < TimeUnit.MINUTES.toNanos(1)) {
+                return types;
+            }
+            readAt = now;
+            try {
+                var node = client.nodes().withName(nodeName).get();
+                Map<String, String> labels = node == null || node.getMetadata().getLabels() == null ? Map.of()
+                        : node.getMetadata().getLabels();
+                types = client.resources(ExecHealthPolicy.class).list().getItems().stream()
+                        .sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
+                        .map(ExecHealthPolicySpec::effective)
+                        .filter(spec -> spec.selects(labels))
+                        .findFirst().orElse(ExecHealthPolicySpec.effective(null)).unhealthyTypeSet();
+            } catch (RuntimeException e) {
+                LOG.debug("node {}: cannot read ExecHealthPolicy, keeping the last answer: {}", nodeName, e.toString());
+            }
+            return types;
+        }
+    }
+
+    private static void put(Map<String, String> env, String key, String value) {
+        if (value != null) {
+            env.put(key, value);
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, "execguard-" + name);
+        t.setDaemon(true);
+        return t;
+    }
+}
