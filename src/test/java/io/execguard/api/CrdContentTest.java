@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -150,8 +149,7 @@ class CrdContentTest {
             problems.add(path + ": schema default " + s.getDefault() + " (defaults belong in PolicyDefaults)");
         }
         if (value.isObject() && s.getProperties() != null && !Boolean.TRUE.equals(s.getXKubernetesIntOrString())) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext();) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : value.properties()) {
                 JSONSchemaProps child = s.getProperties().get(e.getKey());
                 if (child == null) {
                     problems.add(path + "." + e.getKey() + ": not in the schema");

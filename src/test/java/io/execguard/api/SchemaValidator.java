@@ -1,7 +1,6 @@
 package io.execguard.api;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -119,8 +118,7 @@ final class SchemaValidator {
             }
         }
         boolean preserveUnknown = Boolean.TRUE.equals(s.getXKubernetesPreserveUnknownFields());
-        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : v.properties()) {
             String name = e.getKey();
             String child = path.isEmpty() ? name : path + "." + name;
             if (root && ROOT_FIELDS.contains(name)) {
