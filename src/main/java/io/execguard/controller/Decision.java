@@ -1,5 +1,7 @@
 package io.execguard.controller;
 
+import io.execguard.api.Action;
+
 import java.time.Duration;
 import java.time.Instant;
 
@@ -26,7 +28,7 @@ import io.execguard.detect.Scope;
  * @param touchNode     whether the reconciler may change the Node at all
  * @param incident      the shared backend this node's failure belongs to, or null
  */
-public record Decision(NodeAction wanted, NodeAction action, String reason, String suppressed, String condition,
+public record Decision(Action wanted, Action action, String reason, String suppressed, String condition,
                        String phaseOverride, Instant since, Instant healthySince, boolean touchNode, String incident) {
 
     public static Decision decide(Report report, Node node, Policy policy, Fleet fleet, Prior prior, Instant now) {
@@ -37,16 +39,16 @@ public record Decision(NodeAction wanted, NodeAction action, String reason, Stri
                     prior.since(), prior.healthySince(), false, null);
         }
         // 2. What the findings call for. Container-scope findings alone never cordon a node.
-        NodeAction wanted = NodeAction.None;
+        Action wanted = Action.None;
         FindingView worst = null;
         String incident = null;
         for (FindingView f : report.findings()) {
-            NodeAction a = policy.actionFor(f.severity(), f.scope());
-            if (f.scope() == Scope.Container) {
-                a = a.atMost(NodeAction.Taint);
+            Action a = policy.actionFor(f.severity(), f.scope());
+            if (f.scope() == Scope.Container && a.atLeast(Action.Cordon)) {
+                a = Action.Taint;
             }
             if (worst == null || a.compareTo(wanted) > 0) {
-                wanted = a.atLeast(wanted);
+                wanted = Action.max(a, wanted);
                 worst = f;
             }
             if (f.backend() != null && fleet.sharedBackends().contains(key(f))) {
@@ -57,25 +59,25 @@ public record Decision(NodeAction wanted, NodeAction action, String reason, Stri
         // 3. Healthy: keep what is applied until the node has been healthy for releaseAfter.
         if (report.healthy()) {
             Instant healthySince = prior.healthySince() != null ? prior.healthySince() : now;
-            boolean hold = prior.action() != NodeAction.None
+            boolean hold = prior.action() != Action.None
                     && Duration.between(healthySince, now).compareTo(policy.releaseAfter()) < 0;
-            NodeAction action = hold ? prior.action() : NodeAction.None;
+            Action action = hold ? prior.action() : Action.None;
             return finish(wanted, action, hold ? "Recovering" : "Healthy", null, "True", hold ? prior.since() : null,
                     healthySince, node, policy, incident);
         }
         // 4. Safety cap: a new hold only while fewer than maxHeld nodes are held.
-        NodeAction action = wanted;
+        Action action = wanted;
         String suppressed = null;
-        if (wanted.holds() && !prior.action().holds() && fleet.heldByUs().size() >= policy.maxHeld()) {
-            action = NodeAction.Condition;
+        if (wanted.holdsNode() && !prior.action().holdsNode() && fleet.heldByUs().size() >= policy.maxHeld()) {
+            action = Action.Condition;
             suppressed = "maxUnhealthy";
         }
         Instant since = prior.action() == action && prior.since() != null ? prior.since() : now;
-        String condition = action.compareTo(NodeAction.Condition) >= 0 ? "False" : null;
+        String condition = action.atLeast(Action.Condition) ? "False" : null;
         return finish(wanted, action, reason, suppressed, condition, since, null, node, policy, incident);
     }
 
-    private static Decision finish(NodeAction wanted, NodeAction action, String reason, String suppressed,
+    private static Decision finish(Action wanted, Action action, String reason, String suppressed,
                                    String condition, Instant since, Instant healthySince, Node node, Policy policy,
                                    String incident) {
         if (node.optOut()) {

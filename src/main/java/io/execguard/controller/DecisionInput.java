@@ -1,5 +1,7 @@
 package io.execguard.controller;
 
+import io.execguard.api.Action;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -45,10 +47,10 @@ public final class DecisionInput {
      * @param maxHeld      how many nodes execguard may hold (taint or cordon) at once
      * @param dryRun       compute and report, never touch Nodes
      */
-    public record Policy(Map<Severity, Map<Scope, NodeAction>> ladder, Duration releaseAfter, Duration staleAfter,
+    public record Policy(Map<Severity, Map<Scope, Action>> ladder, Duration releaseAfter, Duration staleAfter,
                          int maxHeld, boolean dryRun) {
-        public NodeAction actionFor(Severity severity, Scope scope) {
-            return ladder.getOrDefault(severity, Map.of()).getOrDefault(scope, NodeAction.None);
+        public Action actionFor(Severity severity, Scope scope) {
+            return ladder.getOrDefault(severity, Map.of()).getOrDefault(scope, Action.None);
         }
     }
 
@@ -59,8 +61,8 @@ public final class DecisionInput {
      * @param since        when it was first applied
      * @param healthySince when the node's reports turned healthy, null while unhealthy
      */
-    public record Prior(NodeAction action, Instant since, Instant healthySince) {
-        public static final Prior NONE = new Prior(NodeAction.None, null, null);
+    public record Prior(Action action, Instant since, Instant healthySince) {
+        public static final Prior NONE = new Prior(Action.None, null, null);
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.execguard.controller;
 
+import io.execguard.api.Action;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -28,8 +30,8 @@ class DecisionTest {
 
     static final Instant NOW = Instant.parse("2026-11-23T10:00:00Z");
     static final Policy POLICY = new Policy(Map.of(
-            Severity.Critical, Map.of(Scope.Node, NodeAction.Cordon, Scope.Container, NodeAction.Annotate),
-            Severity.Warning, Map.of(Scope.Node, NodeAction.Condition, Scope.Container, NodeAction.Annotate)),
+            Severity.Critical, Map.of(Scope.Node, Action.Cordon, Scope.Container, Action.Annotate),
+            Severity.Warning, Map.of(Scope.Node, Action.Condition, Scope.Container, Action.Annotate)),
             Duration.ofMinutes(5), Duration.ofMinutes(3), 2, false);
     static final Node NODE = new Node("n1", false, false, false, false);
     static final Fleet EMPTY = new Fleet(Set.of(), Set.of());
@@ -45,47 +47,47 @@ class DecisionTest {
     @Test
     void healthyNodeGetsNothing() {
         Decision d = Decision.decide(report(), NODE, POLICY, EMPTY, Prior.NONE, NOW);
-        assertEquals(NodeAction.None, d.action());
+        assertEquals(Action.None, d.action());
         assertEquals("True", d.condition());
         assertEquals(NOW, d.healthySince());
     }
 
     @Test
     void ladderBySeverityAndScope() {
-        assertEquals(NodeAction.Cordon, Decision.decide(report(f(Severity.Critical, Scope.Node)), NODE, POLICY, EMPTY,
+        assertEquals(Action.Cordon, Decision.decide(report(f(Severity.Critical, Scope.Node)), NODE, POLICY, EMPTY,
                 Prior.NONE, NOW).action());
-        assertEquals(NodeAction.Condition, Decision.decide(report(f(Severity.Warning, Scope.Node)), NODE, POLICY, EMPTY,
+        assertEquals(Action.Condition, Decision.decide(report(f(Severity.Warning, Scope.Node)), NODE, POLICY, EMPTY,
                 Prior.NONE, NOW).action());
-        assertEquals(NodeAction.Annotate, Decision.decide(report(f(Severity.Critical, Scope.Container)), NODE, POLICY,
+        assertEquals(Action.Annotate, Decision.decide(report(f(Severity.Critical, Scope.Container)), NODE, POLICY,
                 EMPTY, Prior.NONE, NOW).action());
         // the strongest finding wins
         Decision both = Decision.decide(report(f(Severity.Warning, Scope.Container), f(Severity.Critical, Scope.Node)),
                 NODE, POLICY, EMPTY, Prior.NONE, NOW);
-        assertEquals(NodeAction.Cordon, both.action());
+        assertEquals(Action.Cordon, both.action());
         assertEquals("False", both.condition());
         assertEquals(NOW, both.since());
     }
 
     @Test
     void containerScopeAloneNeverCordonsEvenIfThePolicySaysSo() {
-        Policy aggressive = new Policy(Map.of(Severity.Critical, Map.of(Scope.Container, NodeAction.Cordon)),
+        Policy aggressive = new Policy(Map.of(Severity.Critical, Map.of(Scope.Container, Action.Cordon)),
                 Duration.ofMinutes(5), Duration.ofMinutes(3), 2, false);
-        assertEquals(NodeAction.Taint, Decision.decide(report(f(Severity.Critical, Scope.Container)), NODE, aggressive,
+        assertEquals(Action.Taint, Decision.decide(report(f(Severity.Critical, Scope.Container)), NODE, aggressive,
                 EMPTY, Prior.NONE, NOW).action());
     }
 
     @Test
     void releaseOnlyAfterReleaseAfterOfContinuousHealth() {
-        Prior held = new Prior(NodeAction.Cordon, NOW.minusSeconds(600), null);
+        Prior held = new Prior(Action.Cordon, NOW.minusSeconds(600), null);
         Decision first = Decision.decide(report(), NODE, POLICY, EMPTY, held, NOW);
-        assertEquals(NodeAction.Cordon, first.action());
+        assertEquals(Action.Cordon, first.action());
         assertEquals("Recovering", first.reason());
-        Prior recovering = new Prior(NodeAction.Cordon, held.since(), NOW);
-        assertEquals(NodeAction.Cordon, Decision.decide(report(), NODE, POLICY, EMPTY, recovering,
+        Prior recovering = new Prior(Action.Cordon, held.since(), NOW);
+        assertEquals(Action.Cordon, Decision.decide(report(), NODE, POLICY, EMPTY, recovering,
                 NOW.plusSeconds(299)).action());
         Decision released = Decision.decide(new Report(NOW.plusSeconds(300), List.of()), NODE, POLICY, EMPTY,
                 recovering, NOW.plusSeconds(300));
-        assertEquals(NodeAction.None, released.action());
+        assertEquals(Action.None, released.action());
         assertEquals("True", released.condition());
         // a relapse resets the healthy stretch
         Decision relapse = Decision.decide(report(f(Severity.Critical, Scope.Node)), NODE, POLICY, EMPTY, recovering, NOW);
@@ -96,15 +98,15 @@ class DecisionTest {
     @Test
     void staleReportIsUnknownWithNoNewActionAndNoRelease() {
         Report stale = new Report(NOW.minusSeconds(181), List.of());
-        Prior held = new Prior(NodeAction.Taint, NOW.minusSeconds(900), NOW.minusSeconds(899));
+        Prior held = new Prior(Action.Taint, NOW.minusSeconds(900), NOW.minusSeconds(899));
         Decision d = Decision.decide(stale, NODE, POLICY, EMPTY, held, NOW);
-        assertEquals(NodeAction.Taint, d.action());
+        assertEquals(Action.Taint, d.action());
         assertEquals("Unknown", d.condition());
         assertEquals("Unknown", d.phaseOverride());
         assertFalse(d.touchNode());
         Decision never = Decision.decide(new Report(null, List.of(f(Severity.Critical, Scope.Node))), NODE, POLICY,
                 EMPTY, Prior.NONE, NOW);
-        assertEquals(NodeAction.None, never.action());
+        assertEquals(Action.None, never.action());
         assertEquals("stale", never.suppressed());
     }
 
@@ -112,12 +114,12 @@ class DecisionTest {
     void optOutLabelAndDryRunNeverTouchTheNodeButStillDecide() {
         Node optOut = new Node("n1", true, false, false, false);
         Decision d = Decision.decide(report(f(Severity.Critical, Scope.Node)), optOut, POLICY, EMPTY, Prior.NONE, NOW);
-        assertEquals(NodeAction.Cordon, d.wanted());
+        assertEquals(Action.Cordon, d.wanted());
         assertFalse(d.touchNode());
         assertEquals("optOut", d.suppressed());
         Policy dry = new Policy(POLICY.ladder(), POLICY.releaseAfter(), POLICY.staleAfter(), 2, true);
         Decision dd = Decision.decide(report(f(Severity.Critical, Scope.Node)), NODE, dry, EMPTY, Prior.NONE, NOW);
-        assertEquals(NodeAction.Cordon, dd.action());
+        assertEquals(Action.Cordon, dd.action());
         assertFalse(dd.touchNode());
         assertEquals("dryRun", dd.suppressed());
     }
@@ -126,13 +128,13 @@ class DecisionTest {
     void maxUnhealthyCapsNewHoldsButKeepsExistingOnes() {
         Fleet full = new Fleet(Set.of("n7", "n8"), Set.of());
         Decision capped = Decision.decide(report(f(Severity.Critical, Scope.Node)), NODE, POLICY, full, Prior.NONE, NOW);
-        assertEquals(NodeAction.Cordon, capped.wanted());
-        assertEquals(NodeAction.Condition, capped.action());
+        assertEquals(Action.Cordon, capped.wanted());
+        assertEquals(Action.Condition, capped.action());
         assertEquals("maxUnhealthy", capped.suppressed());
         assertTrue(capped.touchNode());
         Decision kept = Decision.decide(report(f(Severity.Critical, Scope.Node)), NODE, POLICY, full,
-                new Prior(NodeAction.Cordon, NOW.minusSeconds(60), null), NOW);
-        assertEquals(NodeAction.Cordon, kept.action());
+                new Prior(Action.Cordon, NOW.minusSeconds(60), null), NOW);
+        assertEquals(Action.Cordon, kept.action());
         assertNull(kept.suppressed());
     }
 
