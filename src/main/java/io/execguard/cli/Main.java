@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code java -jar execguard.jar <command>}. */
 @Command(name = "execguard", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Finds where exec and kill get stuck on a Linux node and names the kernel-level cause.",
-        subcommands = {ScanCommand.class, ProbeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ScanCommand.class, ProbeCommand.class, OperatorCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -26,7 +26,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scan, probe, bench)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scan, probe, operator, bench)");
     }
 
     /** The jar's Implementation-Version, or {@code dev} when run from classes. */

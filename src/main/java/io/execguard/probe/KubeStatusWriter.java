@@ -79,12 +79,21 @@ public final class KubeStatusWriter implements StatusWriter {
      * controller's {@code remediation} is left as the server has it.
      */
     private void patchStatus(ProbeReport report, Instant probeTime) {
-        client.resources(NodeExecHealth.class).withName(nodeName).editStatus(neh -> {
-            NodeExecHealthStatus status = neh.getStatus() == null ? new NodeExecHealthStatus() : neh.getStatus();
-            fill(status, report, probeTime);
-            neh.setStatus(status);
-            return neh;
-        });
+        for (int attempt = 1; ; attempt++) {
+            try {
+                client.resources(NodeExecHealth.class).withName(nodeName).editStatus(neh -> {
+                    NodeExecHealthStatus status = neh.getStatus() == null ? new NodeExecHealthStatus() : neh.getStatus();
+                    fill(status, report, probeTime);
+                    neh.setStatus(status);
+                    return neh;
+                });
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 3) {
+                    throw e; // 409: the controller wrote remediation in between; read again and retry
+                }
+            }
+        }
     }
 
     /** Sets every probe-owned field of the status; remediation is not touched. */

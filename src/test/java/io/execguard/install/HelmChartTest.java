@@ -1,0 +1,435 @@
+package io.execguard.install;
+
+import static io.execguard.install.Chart.at;
+import static io.execguard.install.Chart.str;
+import static io.execguard.install.Chart.values;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+
+import io.execguard.api.ExecHealthPolicySpec;
+import io.execguard.install.Chart.Rendered;
+import io.execguard.probe.ProbeConfig;
+
+/**
+ * Renders helm/execguard with the real Helm library, for the default values and for a customised
+ * set, and checks the objects against what docs/INSTALL.md promises: least-privilege RBAC, the
+ * probe's capabilities and mounts, a non-root operator, the admission policy, the default policy.
+ */
+@SuppressWarnings("unchecked")
+class HelmChartTest {
+
+    static final String PROBE = "execguard-probe";
+    static final String OPERATOR = "execguard-operator";
+    static final List<String> PROBE_ENV = List.of("NODE_NAME", "HOST_ROOT", "SCAN_INTERVAL", "HEARTBEAT",
+            "METRICS_PORT", "READ_TIMEOUT", "POD_STUCK_TERMINATING", "MAX_FINDINGS");
+    static final List<String> OPERATOR_ENV = List.of("POD_NAMESPACE", "LEADER_ELECTION", "LEASE_NAME",
+            "METRICS_PORT", "RESYNC_INTERVAL", "PROBE_HEARTBEAT");
+
+    /** A customised install: every probe/operator env value changed, optional parts switched. */
+    static final Map<String, Object> CUSTOM = values(
+            "probe.scanInterval", "30s", "probe.heartbeat", "2m", "probe.metricsPort", 9191,
+            "probe.readTimeout", "2s", "probe.podStuckTerminating", "5m", "probe.maxFindings", 20,
+            "probe.hostRoot", "/node", "probe.kernelStacks", false, "probe.jvmOptions", "-Xmx96m",
+            "operator.replicas", 3, "operator.leaderElection", true, "operator.leaseName", "eg-leader",
+            "operator.metricsPort", 9292, "operator.resyncInterval", "5m",
+            "namespace.create", true, "serviceMonitor.enabled", true, "admissionPolicy.enabled", false,
+            "policy.dryRun", true, "policy.maxUnhealthy", 3, "policy.actions.nodeCritical", "Taint",
+            "image.tag", "1.2.3", "commonLabels.team", "platform");
+
+    static Rendered defaults() {
+        return Rendered.of(Map.of());
+    }
+
+    @Test
+    void lintPasses() {
+        LintResult lint = new Helm(Chart.DIR).lint().strict().call();
+        assertFalse(lint.isFailed(), () -> "helm lint --strict: " + lint.getMessages());
+    }
+
+    // ---- RBAC ----
+
+    @Test
+    void rbacHasNoWildcardsAndNoSecrets() {
+        for (Rendered r : List.of(defaults(), Rendered.of(CUSTOM))) {
+            List<Map<String, Object>> roles = new ArrayList<>(r.ofKind("ClusterRole"));
+            roles.addAll(r.ofKind("Role"));
+            assertFalse(roles.isEmpty());
+            for (Map<String, Object> role : roles) {
+                String name = str(role, "metadata", "name");
+                assertNull(role.get("aggregationRule"), name);
+                for (Map<String, Object> rule : rules(role)) {
+                    for (String field : List.of("apiGroups", "resources", "verbs", "resourceNames",
+                            "nonResourceURLs")) {
+                        for (String v : strings(rule.get(field))) {
+                            assertFalse(v.contains("*"), () -> name + " " + field + " has a wildcard: " + rule);
+                        }
+                    }
+                    assertNull(rule.get("nonResourceURLs"), name);
+                    for (String res : strings(rule.get("resources"))) {
+                        assertFalse(res.startsWith("secrets") || res.startsWith("configmaps")
+                                || res.equals("serviceaccounts/token"), () -> name + " reaches " + res);
+                    }
+                    for (String verb : strings(rule.get("verbs"))) {
+                        assertFalse(Set.of("escalate", "bind", "impersonate", "delete", "deletecollection")
+                                .contains(verb), () -> name + " may " + verb);
+                    }
+                }
+            }
+            for (Map<String, Object> b : r.ofKind("ClusterRoleBinding")) {
+                assertNotEquals("cluster-admin", str(b, "roleRef", "name"));
+            }
+        }
+    }
+
+    @Test
+    void probeRbacIsExactlyWhatTheProbeCalls() {
+        Map<String, Set<String>> rules = verbsByResource(defaults().get("ClusterRole", PROBE));
+        assertEquals(Map.of(
+                "/pods", Set.of("get", "list", "watch"),
+                "/nodes", Set.of("get"),
+                "execguard.io/nodeexechealths", Set.of("get", "create"),
+                "execguard.io/nodeexechealths/status", Set.of("get", "patch"),
+                "execguard.io/exechealthpolicies", Set.of("list"),
+                "/events", Set.of("create")), rules);
+        Map<String, Object> binding = defaults().get("ClusterRoleBinding", PROBE);
+        assertEquals(PROBE, str(binding, "roleRef", "name"));
+        assertEquals(List.of(Map.of("kind", "ServiceAccount", "name", PROBE, "namespace", Chart.NAMESPACE)),
+                binding.get("subjects"));
+    }
+
+    @Test
+    void operatorRbacIsExactlyWhatTheOperatorCallsAndTheLeaseIsNamespaced() {
+        Rendered r = defaults();
+        assertEquals(Map.of(
+                "/nodes", Set.of("get", "list", "watch", "patch", "update"),
+                "/nodes/status", Set.of("patch"),
+                "execguard.io/nodeexechealths", Set.of("get", "list", "watch"),
+                "execguard.io/nodeexechealths/status", Set.of("patch"),
+                "execguard.io/exechealthpolicies", Set.of("get", "list", "watch"),
+                "execguard.io/exechealthpolicies/status", Set.of("patch"),
+                "/events", Set.of("create", "patch")), verbsByResource(r.get("ClusterRole", OPERATOR)));
+        Map<String, Object> lease = r.get("Role", OPERATOR + "-leader-election");
+        assertEquals(Chart.NAMESPACE, str(lease, "metadata", "namespace"));
+        assertEquals(Map.of("coordination.k8s.io/leases", Set.of("get", "create", "update")), verbsByResource(lease));
+        assertEquals(OPERATOR, ((List<Map<String, Object>>) r.get("RoleBinding", OPERATOR + "-leader-election")
+                .get("subjects")).get(0).get("name"));
+        // no leases anywhere cluster-wide
+        for (Map<String, Object> cr : r.ofKind("ClusterRole")) {
+            assertFalse(verbsByResource(cr).containsKey("coordination.k8s.io/leases"));
+        }
+    }
+
+    // ---- probe ----
+
+    @Test
+    void probeDaemonSetIsAsDocumented() {
+        DaemonSet ds = defaults().typed("DaemonSet", PROBE, DaemonSet.class);
+        PodSpec pod = ds.getSpec().getTemplate().getSpec();
+        assertEquals(Boolean.TRUE, pod.getHostPID());
+        assertNotEquals(Boolean.TRUE, pod.getHostNetwork());
+        assertNotEquals(Boolean.TRUE, pod.getHostIPC());
+        assertEquals("system-node-critical", pod.getPriorityClassName());
+        assertEquals(PROBE, pod.getServiceAccountName());
+        assertEquals("RuntimeDefault", pod.getSecurityContext().getSeccompProfile().getType());
+        assertEquals(0L, pod.getSecurityContext().getRunAsUser());
+
+        // tolerates every taint, including execguard's own execguard.io/exec-unhealthy
+        assertTrue(pod.getTolerations().stream().anyMatch(t -> "Exists".equals(t.getOperator()) && t.getKey() == null
+                && t.getEffect() == null), () -> "no catch-all toleration: " + pod.getTolerations());
+
+        assertTrue(tolerates(pod.getTolerations(), "execguard.io/exec-unhealthy"));
+        assertTrue(tolerates(pod.getTolerations(), "node.kubernetes.io/unschedulable"));
+
+        assertEquals(1, pod.getContainers().size());
+        Container c = pod.getContainers().get(0);
+        assertEquals(List.of("probe"), c.getArgs());
+        var sc = c.getSecurityContext();
+        assertNotEquals(Boolean.TRUE, sc.getPrivileged());
+        assertEquals(Boolean.TRUE, sc.getReadOnlyRootFilesystem());
+        assertEquals(List.of("ALL"), sc.getCapabilities().getDrop());
+        assertEquals(List.of("SYS_PTRACE", "DAC_READ_SEARCH", "SYS_ADMIN"), sc.getCapabilities().getAdd());
+
+        // host /proc and /sys read-only under HOST_ROOT, nothing else of the host
+        Map<String, Volume> volumes = pod.getVolumes().stream().collect(Collectors.toMap(Volume::getName, v -> v));
+        Map<String, String> hostPaths = new TreeMap<>();
+        volumes.values().stream().filter(v -> v.getHostPath() != null)
+                .forEach(v -> hostPaths.put(v.getName(), v.getHostPath().getPath()));
+        assertEquals(Map.of("host-proc", "/proc", "host-sys", "/sys"), hostPaths);
+        Map<String, VolumeMount> mounts = c.getVolumeMounts().stream()
+                .collect(Collectors.toMap(VolumeMount::getName, m -> m));
+        assertEquals("/host/proc", mounts.get("host-proc").getMountPath());
+        assertEquals("/host/sys", mounts.get("host-sys").getMountPath());
+        for (String hostMount : hostPaths.keySet()) {
+            assertEquals(Boolean.TRUE, mounts.get(hostMount).getReadOnly(), hostMount);
+        }
+        assertEquals("HostToContainer", mounts.get("host-sys").getMountPropagation());
+        assertEquals("/tmp", mounts.get("tmp").getMountPath());
+        assertEquals("Memory", volumes.get("tmp").getEmptyDir().getMedium());
+
+        assertEquals("/healthz", c.getLivenessProbe().getHttpGet().getPath());
+        assertEquals("/readyz", c.getReadinessProbe().getHttpGet().getPath());
+        assertEquals(9090, c.getPorts().get(0).getContainerPort());
+
+        // resources: requests and a memory limit, no CPU limit (throttling would stretch scans)
+        Map<String, Quantity> req = c.getResources().getRequests();
+        Map<String, Quantity> lim = c.getResources().getLimits();
+        assertNotNull(req.get("cpu"));
+        assertNotNull(req.get("memory"));
+        assertNotNull(lim.get("memory"));
+        assertNull(lim.get("cpu"));
+        assertTrue(Quantity.getAmountInBytes(lim.get("memory")).compareTo(Quantity.getAmountInBytes(req.get("memory"))) > 0);
+    }
+
+    @Test
+    void probeEnvIsExactlyProbeConfigAndParses() {
+        for (Rendered r : List.of(defaults(), Rendered.of(CUSTOM))) {
+            Container c = r.typed("DaemonSet", PROBE, DaemonSet.class).getSpec().getTemplate().getSpec()
+                    .getContainers().get(0);
+            List<String> names = c.getEnv().stream().map(EnvVar::getName).filter(n -> !n.equals("JDK_JAVA_OPTIONS"))
+                    .toList();
+            assertEquals(PROBE_ENV, names);
+            EnvVar node = c.getEnv().get(0);
+            assertEquals("spec.nodeName", node.getValueFrom().getFieldRef().getFieldPath());
+            Map<String, String> env = new HashMap<>();
+            c.getEnv().stream().filter(e -> e.getValue() != null).forEach(e -> env.put(e.getName(), e.getValue()));
+            env.put("NODE_NAME", "worker-1");
+            ProbeConfig config = ProbeConfig.fromEnv(env); // the probe's own parser accepts every value
+            assertEquals(c.getPorts().get(0).getContainerPort(), config.metricsPort());
+            String hostRoot = config.hostRoot().toString();
+            assertTrue(c.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals(hostRoot + "/proc")));
+            assertTrue(c.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals(hostRoot + "/sys")));
+        }
+        ProbeConfig custom = ProbeConfig.fromEnv(envOf(Rendered.of(CUSTOM), "DaemonSet", PROBE));
+        assertEquals(java.time.Duration.ofSeconds(30), custom.scanInterval());
+        assertEquals(java.time.Duration.ofMinutes(2), custom.heartbeat());
+        assertEquals(9191, custom.metricsPort());
+        assertEquals(java.time.Duration.ofSeconds(2), custom.readTimeout());
+        assertEquals(java.time.Duration.ofMinutes(5), custom.podStuckTerminating());
+        assertEquals(20, custom.maxFindings());
+        assertEquals("/node", custom.hostRoot().toString());
+    }
+
+    @Test
+    void withoutKernelStacksTheProbeHasNoSysAdminAndNoPrivilegeEscalation() {
+        Container c = Rendered.of(CUSTOM).typed("DaemonSet", PROBE, DaemonSet.class).getSpec().getTemplate()
+                .getSpec().getContainers().get(0);
+        assertEquals(List.of("SYS_PTRACE", "DAC_READ_SEARCH"), c.getSecurityContext().getCapabilities().getAdd());
+        assertEquals(Boolean.FALSE, c.getSecurityContext().getAllowPrivilegeEscalation());
+        assertEquals("-Xmx96m", c.getEnv().stream().filter(e -> e.getName().equals("JDK_JAVA_OPTIONS")).findFirst()
+                .orElseThrow().getValue());
+        assertEquals("ghcr.io/execguard/execguard:1.2.3", c.getImage());
+        // the API server refuses allowPrivilegeEscalation=false together with CAP_SYS_ADMIN
+        Container d = defaults().typed("DaemonSet", PROBE, DaemonSet.class).getSpec().getTemplate().getSpec()
+                .getContainers().get(0);
+        assertNull(d.getSecurityContext().getAllowPrivilegeEscalation());
+    }
+
+    // ---- operator ----
+
+    @Test
+    void operatorIsNonRootReadOnlyWithoutCapabilitiesTwoReplicasAndAPdb() {
+        Rendered r = defaults();
+        Deployment d = r.typed("Deployment", OPERATOR, Deployment.class);
+        assertEquals(2, d.getSpec().getReplicas());
+        PodSpec pod = d.getSpec().getTemplate().getSpec();
+        assertNotEquals(Boolean.TRUE, pod.getHostPID());
+        assertNotEquals(Boolean.TRUE, pod.getHostNetwork());
+        assertTrue(pod.getVolumes().stream().noneMatch(v -> v.getHostPath() != null));
+        assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
+        assertNotEquals(0L, pod.getSecurityContext().getRunAsUser());
+        assertEquals("RuntimeDefault", pod.getSecurityContext().getSeccompProfile().getType());
+        assertEquals(OPERATOR, pod.getServiceAccountName());
+        Container c = pod.getContainers().get(0);
+        assertEquals(List.of("operator"), c.getArgs());
+        var sc = c.getSecurityContext();
+        assertEquals(Boolean.TRUE, sc.getReadOnlyRootFilesystem());
+        assertEquals(Boolean.FALSE, sc.getAllowPrivilegeEscalation());
+        assertNotEquals(Boolean.TRUE, sc.getPrivileged());
+        assertEquals(List.of("ALL"), sc.getCapabilities().getDrop());
+        assertTrue(sc.getCapabilities().getAdd() == null || sc.getCapabilities().getAdd().isEmpty());
+        assertEquals(OPERATOR_ENV, c.getEnv().stream().map(EnvVar::getName).toList());
+        assertEquals("metadata.namespace", c.getEnv().get(0).getValueFrom().getFieldRef().getFieldPath());
+        Map<String, String> env = envOf(r, "Deployment", OPERATOR);
+        assertEquals("true", env.get("LEADER_ELECTION"));
+        assertEquals("execguard-operator", env.get("LEASE_NAME"));
+        assertEquals("9090", env.get("METRICS_PORT"));
+        assertEquals("60s", env.get("RESYNC_INTERVAL"));
+        assertEquals("60s", env.get("PROBE_HEARTBEAT"));
+        assertEquals("/healthz", c.getLivenessProbe().getHttpGet().getPath());
+        assertEquals("/readyz", c.getReadinessProbe().getHttpGet().getPath());
+        assertNotNull(pod.getAffinity().getPodAntiAffinity());
+
+        Map<String, Object> pdb = r.get("PodDisruptionBudget", OPERATOR);
+        assertEquals(1, at(pdb, "spec", "maxUnavailable"));
+        assertEquals(d.getSpec().getSelector().getMatchLabels(), at(pdb, "spec", "selector", "matchLabels"));
+    }
+
+    @Test
+    void customisedOperatorValuesReachTheEnvironment() {
+        Rendered r = Rendered.of(CUSTOM);
+        assertEquals(3, r.typed("Deployment", OPERATOR, Deployment.class).getSpec().getReplicas());
+        Map<String, String> env = envOf(r, "Deployment", OPERATOR);
+        assertEquals("eg-leader", env.get("LEASE_NAME"));
+        assertEquals("9292", env.get("METRICS_PORT"));
+        assertEquals("5m", env.get("RESYNC_INTERVAL"));
+        assertEquals("2m", env.get("PROBE_HEARTBEAT"), "the operator judges staleness by the probes' heartbeat");
+        assertEquals("platform", str(r.get("Deployment", OPERATOR), "metadata", "labels", "team"));
+    }
+
+    // ---- admission policy ----
+
+    @Test
+    void admissionPolicyRestrictsTheProbeToItsOwnNodeByDefault() {
+        Rendered r = defaults();
+        Map<String, Object> vap = r.get("ValidatingAdmissionPolicy", PROBE + "-own-node");
+        assertEquals("admissionregistration.k8s.io/v1", vap.get("apiVersion"));
+        assertEquals("Fail", str(vap, "spec", "failurePolicy"));
+        Map<String, Object> rule = ((List<Map<String, Object>>) at(vap, "spec", "matchConstraints", "resourceRules"))
+                .get(0);
+        assertEquals(List.of("execguard.io"), rule.get("apiGroups"));
+        assertEquals(List.of("nodeexechealths", "nodeexechealths/status"), rule.get("resources"));
+        assertTrue(strings(rule.get("operations")).containsAll(List.of("CREATE", "UPDATE")));
+        String match = str(((List<Map<String, Object>>) at(vap, "spec", "matchConditions")).get(0), "expression");
+        assertEquals("request.userInfo.username == \"system:serviceaccount:execguard:execguard-probe\"", match);
+        String all = Chart.str(vap, "spec").replace("\n", " ");
+        assertTrue(all.contains("request.userInfo.extra['authentication.kubernetes.io/node-name']"), all);
+        assertTrue(all.contains("request.name == variables.nodeName"), all);
+        Map<String, Object> binding = r.get("ValidatingAdmissionPolicyBinding", PROBE + "-own-node");
+        assertEquals(PROBE + "-own-node", str(binding, "spec", "policyName"));
+        assertEquals(List.of("Deny"), at(binding, "spec", "validationActions"));
+
+        Rendered off = Rendered.of(CUSTOM);
+        assertFalse(off.has("ValidatingAdmissionPolicy"));
+        assertFalse(off.has("ValidatingAdmissionPolicyBinding"));
+    }
+
+    // ---- policy, namespace, monitoring ----
+
+    @Test
+    void defaultPolicyIsTheDocumentedDefaultsInTheCrdsFieldNames() throws IOException {
+        Map<String, Object> policy = defaults().get("ExecHealthPolicy", "default");
+        assertEquals("execguard.io/v1alpha1", policy.get("apiVersion"));
+        ObjectMapper strict = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+        ExecHealthPolicySpec spec = strict.convertValue(policy.get("spec"), ExecHealthPolicySpec.class);
+        assertEquals(ExecHealthPolicySpec.defaults().effective(), spec.effective());
+        assertEquals(Boolean.FALSE, spec.getDryRun());
+
+        Map<String, Object> custom = Rendered.of(CUSTOM).get("ExecHealthPolicy", "default");
+        ExecHealthPolicySpec c = strict.convertValue(custom.get("spec"), ExecHealthPolicySpec.class);
+        assertEquals(Boolean.TRUE, c.getDryRun());
+        assertEquals(3, c.getMaxUnhealthy().getIntVal());
+        assertEquals("Taint", c.getActions().getNodeCritical().name());
+    }
+
+    @Test
+    void namespaceIsCreatedAndLabelledPrivilegedOnlyWhenAsked() {
+        assertFalse(defaults().has("Namespace"));
+        Map<String, Object> ns = Rendered.of(CUSTOM).get("Namespace", Chart.NAMESPACE);
+        Map<String, Object> labels = (Map<String, Object>) at(ns, "metadata", "labels");
+        assertEquals("privileged", labels.get("pod-security.kubernetes.io/enforce"));
+    }
+
+    @Test
+    void serviceMonitorsAreOptional() {
+        assertFalse(defaults().has("ServiceMonitor"));
+        assertFalse(defaults().has("Service"));
+        Rendered r = Rendered.of(CUSTOM);
+        assertEquals(Set.of(PROBE, OPERATOR), r.ofKind("ServiceMonitor").stream()
+                .map(o -> str(o, "metadata", "name")).collect(Collectors.toSet()));
+        assertEquals("9191", String.valueOf(at(((List<Map<String, Object>>) at(
+                r.get("Service", PROBE + "-metrics"), "spec", "ports")).get(0), "port")));
+    }
+
+    @Test
+    void everyNamespacedObjectIsInTheReleaseNamespaceAndLabelled() {
+        for (Map<String, Object> o : Rendered.of(CUSTOM).objects()) {
+            String kind = (String) o.get("kind");
+            boolean clusterScoped = Set.of("ClusterRole", "ClusterRoleBinding", "Namespace", "ExecHealthPolicy",
+                    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding").contains(kind);
+            assertEquals(clusterScoped ? null : Chart.NAMESPACE, str(o, "metadata", "namespace"), kind);
+            assertEquals("execguard", str(o, "metadata", "labels", "app.kubernetes.io/instance"), kind);
+        }
+    }
+
+    @Test
+    void notesTellTheUserToLookAtNodeExecHealth() throws IOException {
+        String notes = Files.readString(Chart.DIR.resolve("templates/NOTES.txt"));
+        assertTrue(notes.contains("kubectl get nodeexechealth"));
+    }
+
+    // ---- helpers ----
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> rules(Map<String, Object> role) {
+        Object r = role.get("rules");
+        return r == null ? List.of() : (List<Map<String, Object>>) r;
+    }
+
+    static List<String> strings(Object o) {
+        if (o == null) {
+            return List.of();
+        }
+        return ((List<?>) o).stream().map(String::valueOf).toList();
+    }
+
+    /** "group/resource" → verbs, merged over rules; fails on resourceNames (none are used). */
+    static Map<String, Set<String>> verbsByResource(Map<String, Object> role) {
+        Map<String, Set<String>> out = new LinkedHashMap<>();
+        for (Map<String, Object> rule : rules(role)) {
+            assertNull(rule.get("resourceNames"));
+            for (String g : strings(rule.get("apiGroups"))) {
+                for (String res : strings(rule.get("resources"))) {
+                    out.computeIfAbsent(g + "/" + res, k -> new TreeSet<>()).addAll(strings(rule.get("verbs")));
+                }
+            }
+        }
+        return out;
+    }
+
+    static Map<String, String> envOf(Rendered r, String kind, String name) {
+        List<EnvVar> env = kind.equals("DaemonSet")
+                ? r.typed(kind, name, DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()
+                : r.typed(kind, name, Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+        Map<String, String> m = new HashMap<>();
+        env.stream().filter(e -> e.getValue() != null).forEach(e -> m.put(e.getName(), e.getValue()));
+        m.putIfAbsent("NODE_NAME", "worker-1");
+        return m;
+    }
+
+    static boolean tolerates(List<Toleration> ts, String key) {
+        return ts.stream().anyMatch(t -> "Exists".equals(t.getOperator()) && (t.getKey() == null || key.equals(t.getKey())));
+    }
+}

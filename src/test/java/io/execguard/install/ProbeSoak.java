@@ -1,0 +1,63 @@
+package io.execguard.install;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+
+import io.execguard.api.ExecHealthPolicy;
+import io.execguard.api.NodeExecHealth;
+import io.execguard.bench.BusyNode;
+import io.execguard.bench.SyntheticHost;
+
+/**
+ * Not a test: the harness behind docs/RESOURCES.md. {@code tree DIR TASKS} writes a synthetic busy
+ * node (BusyNode, cgroup v2) under DIR and leaves it there; {@code server NODE PORTFILE} runs
+ * fabric8's mock API server in CRUD mode over HTTPS with the execguard CRDs and one Node, writes its
+ * port to PORTFILE and serves until killed, so a real {@code execguard probe} process (any JVM
+ * flags, any runtime) can run against it: see hack/measure-probe.sh.
+ */
+public final class ProbeSoak {
+
+    private ProbeSoak() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        switch (args[0]) {
+            case "tree" -> {
+                Path dir = Path.of(args[1]);
+                Files.createDirectories(dir);
+                SyntheticHost h = SyntheticHost.create(dir, SyntheticHost.CgroupLayout.V2, 30 * 86400.0);
+                BusyNode.Populated p = BusyNode.populate(h, Integer.parseInt(args[2]), 300, 42);
+                System.out.printf("%d tasks, %d processes, %d pods under %s%n", p.tasks(), p.processes(), p.pods(),
+                        dir);
+            }
+            case "server" -> {
+                KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(),
+                        new HashMap<>(), new KubernetesCrudDispatcher(List.of()), true);
+                server.start(InetAddress.getLoopbackAddress(), 0);
+                server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(NodeExecHealth.class));
+                server.expectCustomResource(
+                        CustomResourceDefinitionContext.fromCustomResourceType(ExecHealthPolicy.class));
+                try (KubernetesClient client = server.createClient()) {
+                    client.nodes().resource(new NodeBuilder().withNewMetadata().withName(args[1])
+                            .withUid("0b6d1c52-3c1e-4a8e-b1f7-2f6f1a9d2c44").endMetadata().build()).create();
+                }
+                Files.writeString(Path.of(args[2]), Integer.toString(server.getPort()));
+                System.out.println("mock API server on https://127.0.0.1:" + server.getPort());
+                new CountDownLatch(1).await();
+            }
+            default -> throw new IllegalArgumentException("tree DIR TASKS | server NODE PORTFILE");
+        }
+    }
+}
