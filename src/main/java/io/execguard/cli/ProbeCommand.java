@@ -20,9 +20,6 @@ import picocli.CommandLine.Option;
 
 import io.execguard.api.ExecHealthPolicy;
 import io.execguard.api.ExecHealthPolicySpec;
-import io.execguard.detect.DetectorSuite;
-import io.execguard.detect.FindingType;
-import io.execguard.detect.Thresholds;
 import io.execguard.host.DeadlineReader;
 import io.execguard.host.HostPaths;
 import io.execguard.host.HostReader;
@@ -33,6 +30,7 @@ import io.execguard.probe.Metrics;
 import io.execguard.probe.PodWatcher;
 import io.execguard.probe.ProbeConfig;
 import io.execguard.probe.ProbeLoop;
+import io.execguard.probe.ProbePolicy;
 import io.execguard.probe.ReportPublisher;
 
 /**
@@ -75,7 +73,6 @@ public final class ProbeCommand implements Callable<Integer> {
         }
         Clock clock = Clock.systemUTC();
         Metrics metrics = new Metrics();
-        Thresholds thresholds = Thresholds.DEFAULTS;
         try (KubernetesClient client = new KubernetesClientBuilder().build();
              DeadlineReader slow = new DeadlineReader(config.readTimeout(), 32);
              PodWatcher pods = new PodWatcher(client, config.nodeName())) {
@@ -84,8 +81,7 @@ public final class ProbeCommand implements Callable<Integer> {
                     new KubeStatusWriter(client, config.nodeName(), Main.version()), config.heartbeat(),
                     config.nodeName(), metrics, clock);
             ProbeLoop loop = new ProbeLoop(config, new HostReader(new HostPaths(config.hostRoot()), slow, clock)::read,
-                    DetectorSuite.standard(FindingTracker.detectorThresholds(thresholds)),
-                    new FindingTracker(thresholds), pods::index, new PolicyCache(client, config.nodeName())::unhealthyTypes,
+                    new FindingTracker(), pods::index, new PolicyCache(client, config)::policy,
                     publisher, metrics,
                     clock);
             ScheduledExecutorService scans = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scan"));
@@ -109,40 +105,43 @@ public final class ProbeCommand implements Callable<Integer> {
     }
 
     /**
-     * The Unhealthy types of the first policy (by name) whose nodeSelector selects this node, or the
+     * The probe-side settings of the first policy (by name) whose nodeSelector selects this node, or the
      * documented defaults. Read from the API at most once a minute; the last answer is kept when the
      * API is unreachable.
      */
     static final class PolicyCache {
         private final KubernetesClient client;
         private final String nodeName;
-        private java.util.Set<FindingType> types = ExecHealthPolicySpec.effective(null).unhealthyTypeSet();
+        private final ProbePolicy fallback;
+        private ProbePolicy current;
         private long readAt = Long.MIN_VALUE;
 
-        PolicyCache(KubernetesClient client, String nodeName) {
+        PolicyCache(KubernetesClient client, ProbeConfig config) {
             this.client = client;
-            this.nodeName = nodeName;
+            this.nodeName = config.nodeName();
+            this.fallback = ProbePolicy.defaults(config);
+            this.current = fallback;
         }
 
-        synchronized java.util.Set<FindingType> unhealthyTypes() {
+        synchronized ProbePolicy policy() {
             long now = System.nanoTime();
             if (readAt != Long.MIN_VALUE && now - readAt < TimeUnit.MINUTES.toNanos(1)) {
-                return types;
+                return current;
             }
             readAt = now;
             try {
                 var node = client.nodes().withName(nodeName).get();
                 Map<String, String> labels = node == null || node.getMetadata().getLabels() == null ? Map.of()
                         : node.getMetadata().getLabels();
-                types = client.resources(ExecHealthPolicy.class).list().getItems().stream()
+                current = client.resources(ExecHealthPolicy.class).list().getItems().stream()
                         .sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
                         .map(ExecHealthPolicySpec::effective)
                         .filter(spec -> spec.selects(labels))
-                        .findFirst().orElse(ExecHealthPolicySpec.effective(null)).unhealthyTypeSet();
+                        .findFirst().map(ProbePolicy::from).orElse(fallback);
             } catch (RuntimeException e) {
                 LOG.debug("node {}: cannot read ExecHealthPolicy, keeping the last answer: {}", nodeName, e.toString());
             }
-            return types;
+            return current;
         }
     }
 

@@ -32,18 +32,13 @@ public final class FindingTracker {
     }
 
     private final Map<String, State> states = new HashMap<>();
-    private final Thresholds thresholds;
-
-    public FindingTracker(Thresholds thresholds) {
-        this.thresholds = thresholds;
-    }
 
     /** The thresholds the detectors should run with: the blocked-task ones zeroed (applied here instead). */
     public static Thresholds detectorThresholds(Thresholds t) {
         return t.with("HungTask", 0).with("UnkillableTask", 0).with("PidNamespaceTeardownStuck", 0);
     }
 
-    public List<TrackedFinding> update(List<Finding> raw, HostSnapshot snapshot, Instant now) {
+    public List<TrackedFinding> update(List<Finding> raw, HostSnapshot snapshot, Instant now, Thresholds thresholds) {
         Map<Integer, ProcessSnapshot> byPid = new HashMap<>();
         for (ProcessSnapshot p : snapshot.processes()) {
             byPid.put(p.pid(), p);
@@ -68,7 +63,7 @@ public final class FindingTracker {
             } else {
                 blockedSince = prev.blockedSince();
             }
-            boolean due = Duration.between(blockedSince, now).toSeconds() >= timeThreshold(f.type());
+            boolean due = Duration.between(blockedSince, now).toSeconds() >= timeThreshold(f.type(), thresholds);
             Instant firstReported = prev != null && prev.firstReported() != null ? prev.firstReported()
                     : due ? now : null;
             states.put(id, new State(blockedSince, ctx, firstReported));
@@ -80,7 +75,7 @@ public final class FindingTracker {
         return out;
     }
 
-    private long timeThreshold(FindingType type) {
+    private static long timeThreshold(FindingType type, Thresholds thresholds) {
         return switch (type) {
             case HungTask -> thresholds.hungTask();
             case UnkillableTask -> thresholds.unkillableTask();

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -16,7 +15,6 @@ import org.slf4j.LoggerFactory;
 
 import io.execguard.detect.DetectorSuite;
 import io.execguard.detect.Finding;
-import io.execguard.detect.FindingType;
 import io.execguard.host.HostSnapshot;
 
 /**
@@ -30,25 +28,23 @@ public final class ProbeLoop {
 
     private final ProbeConfig config;
     private final Supplier<HostSnapshot> host;
-    private final DetectorSuite detectors;
     private final FindingTracker tracker;
     private final Supplier<PodIndex> pods;
-    private final Supplier<Set<FindingType>> unhealthyTypes;
+    private final Supplier<ProbePolicy> policy;
     private final Consumer<ProbeReport> sink;
     private final Metrics metrics;
     private final Clock clock;
     private final Instant started;
     private volatile Instant lastScan;
 
-    public ProbeLoop(ProbeConfig config, Supplier<HostSnapshot> host, DetectorSuite detectors, FindingTracker tracker,
-                     Supplier<PodIndex> pods, Supplier<Set<FindingType>> unhealthyTypes, Consumer<ProbeReport> sink,
+    public ProbeLoop(ProbeConfig config, Supplier<HostSnapshot> host, FindingTracker tracker,
+                     Supplier<PodIndex> pods, Supplier<ProbePolicy> policy, Consumer<ProbeReport> sink,
                      Metrics metrics, Clock clock) {
         this.config = config;
         this.host = host;
-        this.detectors = detectors;
         this.tracker = tracker;
         this.pods = pods;
-        this.unhealthyTypes = unhealthyTypes;
+        this.policy = policy;
         this.sink = sink;
         this.metrics = metrics;
         this.clock = clock;
@@ -68,13 +64,15 @@ public final class ProbeLoop {
     public ProbeReport runOnce() {
         try {
             Instant start = clock.instant();
+            ProbePolicy p = policy.get();
             HostSnapshot snapshot = host.get();
+            DetectorSuite detectors = DetectorSuite.standard(FindingTracker.detectorThresholds(p.thresholds()));
             List<Finding> raw = new ArrayList<>(detectors.detect(snapshot));
             PodIndex index = pods.get();
-            raw.addAll(index.stuckTerminating(start, config.podStuckTerminating(), raw));
-            List<TrackedFinding> tracked = tracker.update(raw, snapshot, start);
+            raw.addAll(index.stuckTerminating(start, p.podStuckTerminating(), raw));
+            List<TrackedFinding> tracked = tracker.update(raw, snapshot, start, p.thresholds());
             long millis = Duration.between(start, clock.instant()).toMillis();
-            ProbeReport report = ProbeReport.build(tracked, index, snapshot.host(), unhealthyTypes.get(),
+            ProbeReport report = ProbeReport.build(tracked, index, snapshot.host(), p.unhealthyTypes(),
                     config.maxFindings(), millis, snapshot.tasksScanned());
             recordMetrics(report, tracked, millis);
             for (String w : snapshot.warnings()) {

@@ -56,7 +56,7 @@ public record ProbeReport(String phase, List<Item> findings, boolean truncated, 
         String phase = sorted.isEmpty() ? "Healthy" : unhealthy ? "Unhealthy" : "Degraded";
         String top = sorted.isEmpty() ? null : topCause(sorted.get(0).finding());
         return new ProbeReport(phase, List.copyOf(items), sorted.size() > maxFindings,
-                new Summary(exec, kill, Map.copyOf(byType), top), host, scanDurationMillis, tasksScanned);
+                new Summary(exec, kill, java.util.Collections.unmodifiableMap(byType), top), host, scanDurationMillis, tasksScanned);
     }
 
     private static String topCause(Finding f) {

@@ -22,39 +22,42 @@ class FindingTrackerTest {
 
     @Test
     void hungTaskIsReportedOnceItsCountersStayUnchangedForTheThreshold() {
-        FindingTracker tracker = new FindingTracker(Thresholds.DEFAULTS.with("HungTask", 120));
+        FindingTracker tracker = new FindingTracker();
+        Thresholds th = Thresholds.DEFAULTS.with("HungTask", 120);
         var f = List.of(finding(FindingType.HungTask, 42, CID));
         // first seen having run 5 s ago
-        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 5))), t0).isEmpty());
-        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 65))), t0.plusSeconds(60)).isEmpty());
-        var due = tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 125))), t0.plusSeconds(120));
+        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 5))), t0, th).isEmpty());
+        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 65))), t0.plusSeconds(60), th).isEmpty());
+        var due = tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 125))), t0.plusSeconds(120), th);
         assertEquals(1, due.size());
         assertEquals("HungTask/e318f67bce5c/42@1000", due.get(0).id());
         assertEquals(t0.plusSeconds(120), due.get(0).firstSeen());
         // firstSeen is kept while it persists
-        var later = tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 185))), t0.plusSeconds(180));
+        var later = tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 185))), t0.plusSeconds(180), th);
         assertEquals(t0.plusSeconds(120), later.get(0).firstSeen());
     }
 
     @Test
     void contextSwitchesRestartTheClock() {
-        FindingTracker tracker = new FindingTracker(Thresholds.DEFAULTS.with("HungTask", 120));
+        FindingTracker tracker = new FindingTracker();
+        Thresholds th = Thresholds.DEFAULTS.with("HungTask", 120);
         var f = List.of(finding(FindingType.HungTask, 42, CID));
-        tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 100))), t0);
+        tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 100))), t0, th);
         // it ran in between: counters moved, so the task is blocked only since now
-        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 9, 1))), t0.plusSeconds(30)).isEmpty());
-        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 9, 61))), t0.plusSeconds(90)).isEmpty());
-        assertEquals(1, tracker.update(f, snapshot(process(42, 1000, dThread(42, 9, 121))), t0.plusSeconds(150)).size());
+        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 9, 1))), t0.plusSeconds(30), th).isEmpty());
+        assertTrue(tracker.update(f, snapshot(process(42, 1000, dThread(42, 9, 61))), t0.plusSeconds(90), th).isEmpty());
+        assertEquals(1, tracker.update(f, snapshot(process(42, 1000, dThread(42, 9, 121))), t0.plusSeconds(150), th).size());
     }
 
     @Test
     void aReusedPidIsANewFindingAndClearedOnesAreForgotten() {
-        FindingTracker tracker = new FindingTracker(Thresholds.DEFAULTS);
+        FindingTracker tracker = new FindingTracker();
+        Thresholds th = Thresholds.DEFAULTS;
         var f = List.of(finding(FindingType.StuckRuntimeInit, 42, CID));
-        var first = tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 40))), t0);
+        var first = tracker.update(f, snapshot(process(42, 1000, dThread(42, 7, 40))), t0, th);
         assertEquals(t0, first.get(0).firstSeen());
-        assertTrue(tracker.update(List.of(), snapshot(), t0.plusSeconds(10)).isEmpty());
-        var again = tracker.update(f, snapshot(process(42, 2000, dThread(42, 7, 40))), t0.plusSeconds(20));
+        assertTrue(tracker.update(List.of(), snapshot(), t0.plusSeconds(10), th).isEmpty());
+        var again = tracker.update(f, snapshot(process(42, 2000, dThread(42, 7, 40))), t0.plusSeconds(20), th);
         assertEquals("StuckRuntimeInit/e318f67bce5c/42@2000", again.get(0).id());
         assertEquals(t0.plusSeconds(20), again.get(0).firstSeen());
     }

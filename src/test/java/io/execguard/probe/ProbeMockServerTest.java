@@ -80,10 +80,8 @@ class ProbeMockServerTest {
         publisher = new ReportPublisher(new KubeStatusWriter(client, NODE, "test"), config.heartbeat(), NODE, metrics,
                 clock);
         loop = new ProbeLoop(config, host::get,
-                DetectorSuite.standard(FindingTracker.detectorThresholds(Thresholds.DEFAULTS)),
-                new FindingTracker(Thresholds.DEFAULTS), () -> new PodIndex(pods),
-                () -> java.util.Set.of(FindingType.StuckRuntimeInit, FindingType.UnkillableTask,
-                        FindingType.PidNamespaceTeardownStuck, FindingType.PodStuckTerminating),
+                new FindingTracker(), () -> new PodIndex(pods),
+                ProbePolicy::defaults,
                 publisher, metrics, clock);
     }
 

@@ -56,9 +56,8 @@ class ReadmeExampleTest {
                 node, metrics, clock);
         try (DeadlineReader slow = new DeadlineReader(Duration.ofSeconds(1), 4)) {
             ProbeLoop loop = new ProbeLoop(config, new HostReader(new HostPaths(FIXTURE), slow, clock)::read,
-                    DetectorSuite.standard(FindingTracker.detectorThresholds(Thresholds.DEFAULTS)),
-                    new FindingTracker(Thresholds.DEFAULTS), () -> new PodIndex(List.of()),
-                    () -> io.execguard.api.ExecHealthPolicySpec.effective(null).unhealthyTypeSet(), publisher, metrics,
+                    new FindingTracker(), () -> new PodIndex(List.of()),
+                    ProbePolicy::defaults, publisher, metrics,
                     clock);
             loop.runOnce();
             publisher.publishOnce();
