@@ -22,7 +22,7 @@ import io.execguard.probe.Metrics;
 @Command(name = "operator", mixinStandardHelpOptions = true,
         description = {"Turn NodeExecHealth reports and the ExecHealthPolicy into node annotations, a condition, "
             + "a taint or a cordon, and release them.",
-            "Environment: POD_NAMESPACE, LEADER_ELECTION (true), LEASE_NAME (execguard-operator), METRICS_PORT (9090), "
+            "Environment: POD_NAMESPACE, POD_NAME, LEADER_ELECTION (true), LEASE_NAME (execguard-operator), METRICS_PORT (9090), "
             + "RESYNC_INTERVAL (60s), PROBE_HEARTBEAT (60s)."})
 public final class OperatorCommand implements Callable<Integer> {
 

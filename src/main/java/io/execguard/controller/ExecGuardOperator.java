@@ -1,6 +1,7 @@
 package io.execguard.controller;
 
 import java.time.Clock;
+import java.time.Duration;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -13,11 +14,19 @@ public final class ExecGuardOperator {
     private ExecGuardOperator() {
     }
 
+    /** The production operator: a replica that loses its lease exits, and its pod restarts as a follower. */
     public static Operator create(KubernetesClient client, OperatorConfig config, Metrics metrics, Clock clock) {
+        return create(client, config, metrics, clock, true);
+    }
+
+    public static Operator create(KubernetesClient client, OperatorConfig config, Metrics metrics, Clock clock,
+                                  boolean exitOnLostLease) {
         Operator operator = new Operator(o -> {
             o.withKubernetesClient(client).withCloseClientOnStop(false).withStopOnInformerErrorDuringStartup(false);
             if (config.leaderElection()) {
-                o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(config.leaseName(), config.namespace()));
+                o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(config.leaseName(), config.namespace(),
+                        Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2), config.identity(),
+                        null, exitOnLostLease));
             }
         });
         operator.register(new NodeExecHealthReconciler(client, config, metrics, clock));

@@ -77,7 +77,7 @@ class OperatorMockServerTest {
     void start() {
         server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(NodeExecHealth.class));
         server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(ExecHealthPolicy.class));
-        OperatorConfig config = new OperatorConfig("execguard", false, "execguard-operator", 0, Duration.ofSeconds(2),
+        OperatorConfig config = new OperatorConfig("execguard", false, "execguard-operator", "test", 0, Duration.ofSeconds(2),
                 Duration.ofSeconds(60));
         operator = ExecGuardOperator.create(client, config, new Metrics(), clock);
         operator.start();

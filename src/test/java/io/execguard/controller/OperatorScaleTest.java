@@ -64,7 +64,7 @@ class OperatorScaleTest {
         System.out.printf("[scale] created %d nodes and reports in %.1f s%n", NODES, (System.nanoTime() - t0) / 1e9);
 
         Metrics metrics = new Metrics();
-        OperatorConfig config = new OperatorConfig("execguard", false, "lease", 0, Duration.ofSeconds(20),
+        OperatorConfig config = new OperatorConfig("execguard", false, "lease", "test", 0, Duration.ofSeconds(20),
                 Duration.ofSeconds(60));
         Operator operator = ExecGuardOperator.create(client, config, metrics, clock);
         long start = System.nanoTime();
