@@ -13,8 +13,11 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // one-shot commands print only what matters; the long-running ones log their lifecycle too
+        boolean daemon = args.length > 0 && (args[0].equals("probe") || args[0].equals("operator"));
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
-                System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+                System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", daemon ? "info" : "warn"));
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         System.exit(commandLine().execute(args));
     }

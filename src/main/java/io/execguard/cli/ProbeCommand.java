@@ -73,7 +73,10 @@ public final class ProbeCommand implements Callable<Integer> {
         }
         Clock clock = Clock.systemUTC();
         Metrics metrics = new Metrics();
-        try (KubernetesClient client = new KubernetesClientBuilder().build();
+        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(
+                // the publisher has its own backoff and always sends the latest report: fail fast
+                new io.fabric8.kubernetes.client.ConfigBuilder(io.fabric8.kubernetes.client.Config.autoConfigure(null))
+                        .withRequestRetryBackoffLimit(1).build()).build();
              DeadlineReader slow = new DeadlineReader(config.readTimeout(), 32);
              PodWatcher pods = new PodWatcher(client, config.nodeName())) {
             pods.start();

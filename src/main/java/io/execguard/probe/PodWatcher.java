@@ -18,19 +18,39 @@ public final class PodWatcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PodWatcher.class);
 
+    private static final long RETRY_SECONDS = 10;
+
+    private final KubernetesClient client;
     private final String nodeName;
-    private final SharedIndexInformer<Pod> informer;
+    private final java.util.concurrent.ScheduledExecutorService retries =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "execguard-pod-watch");
+                t.setDaemon(true);
+                return t;
+            });
+    private volatile SharedIndexInformer<Pod> informer;
 
     public PodWatcher(KubernetesClient client, String nodeName) {
+        this.client = client;
         this.nodeName = nodeName;
-        this.informer = client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0);
+        this.informer = newInformer();
     }
 
+    private SharedIndexInformer<Pod> newInformer() {
+        return client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0);
+    }
+
+    /** Starts the watch; if the API server is unreachable (the first list fails), tries again every 10 s. */
     public void start() {
         informer.start().whenComplete((v, e) -> {
             if (e != null) {
-                LOG.warn("node {}: pod watch not started yet ({}); findings stay unattributed until it is", nodeName,
-                        e.toString());
+                LOG.warn("node {}: pod watch could not start ({}); retrying in {}s, findings stay unattributed until then",
+                        nodeName, e.toString(), RETRY_SECONDS);
+                retries.schedule(() -> {
+                    informer.close();
+                    informer = newInformer();
+                    start();
+                }, RETRY_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
             }
         });
     }
@@ -49,6 +69,7 @@ public final class PodWatcher implements AutoCloseable {
 
     @Override
     public void close() {
+        retries.shutdownNow();
         informer.close();
     }
 }
