@@ -28,16 +28,25 @@ public final class PodWatcher implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
+    private final boolean serverSideSelector;
     private volatile SharedIndexInformer<Pod> informer;
 
     public PodWatcher(KubernetesClient client, String nodeName) {
+        this(client, nodeName, true);
+    }
+
+    /** {@code serverSideSelector=false} only for API servers without field selectors (test doubles). */
+    PodWatcher(KubernetesClient client, String nodeName, boolean serverSideSelector) {
         this.client = client;
         this.nodeName = nodeName;
+        this.serverSideSelector = serverSideSelector;
         this.informer = newInformer();
     }
 
     private SharedIndexInformer<Pod> newInformer() {
-        return client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0);
+        return serverSideSelector
+                ? client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0)
+                : client.pods().inAnyNamespace().runnableInformer(0);
     }
 
     /** Starts the watch; if the API server is unreachable (the first list fails), tries again every 10 s. */

@@ -19,15 +19,38 @@ import io.execguard.detect.FindingType;
 class PodWatcherTest {
 
     KubernetesClient client;
+    io.fabric8.kubernetes.client.server.mock.KubernetesMockServer server;
+
+    @Test
+    void asksTheApiServerForThisNodesPodsOnly() throws Exception {
+        try (PodWatcher w = new PodWatcher(client, "node-a")) {
+            w.start();
+            boolean seen = false;
+            io.fabric8.mockwebserver.http.RecordedRequest r;
+            while (!seen && (r = server.takeRequest(5, java.util.concurrent.TimeUnit.SECONDS)) != null) {
+                seen = r.getPath().startsWith("/api/v1/pods?")
+                        && java.net.URLDecoder.decode(r.getPath(), java.nio.charset.StandardCharsets.UTF_8)
+                            .contains("fieldSelector=spec.nodeName=node-a");
+            }
+            org.junit.jupiter.api.Assertions.assertTrue(seen, "list/watch with fieldSelector=spec.nodeName=node-a");
+        }
+    }
 
     @Test
     void indexesOnlyThisNodesPodsAndFollowsChanges() throws Exception {
         Pod mine = ProbeTestData.pod("shop", "web-1", "u1", "app", "containerd://" + CID, null);
         Pod other = ProbeTestData.pod("shop", "web-2", "u2", "app", "containerd://" + "a".repeat(64), null);
         other.getSpec().setNodeName("node-b");
-        client.pods().inNamespace("shop").resource(mine).create();
-        client.pods().inNamespace("shop").resource(other).create();
-        try (PodWatcher w = new PodWatcher(client, "node-a")) {
+        for (Pod p : new Pod[] {mine, other}) {
+            client.pods().inNamespace("shop").resource(p).create();
+            // like the kubelet: container ids arrive through the status subresource
+            client.pods().inNamespace("shop").withName(p.getMetadata().getName()).editStatus(x -> {
+                x.setStatus(p.getStatus());
+                return x;
+            });
+        }
+        // the mock ignores field selectors, so the client-side filter is what is exercised here
+        try (PodWatcher w = new PodWatcher(client, "node-a", false)) {
             w.start();
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (!w.synced() && System.nanoTime() < deadline) {
