@@ -194,7 +194,7 @@ public final class HostReader {
             }
             String stackText = readSmall(taskDir.resolve("stack"));
             List<String> stack = stackText == null ? List.of() : KernelStack.parse(stackText);
-            double blockedFor = blockedFor(taskDir, uptime);
+            double blockedFor = blockedFor(taskDir, uptime, Math.max(0, uptime - (double) ts.startTime() / CLOCK_TICKS));
             threads.add(new ThreadSnapshot(ts.tid(), ts.comm(), ts.state(), ts.flags(),
                     ts.pending() | status.sigPnd(), status.shdPnd(), wchan, stack, status.contextSwitches(),
                     blockedFor));
@@ -246,11 +246,31 @@ public final class HostReader {
     }
 
     /**
-     * Seconds since the task last ran: uptime minus {@code se.exec_start} from {@code sched}
-     * (milliseconds of the scheduler clock). NaN where the kernel lacks {@code CONFIG_SCHED_DEBUG}.
+     * Seconds since the task last ran: "now" minus {@code se.exec_start} from {@code sched} (milliseconds
+     * of the scheduler's task clock). NaN where the kernel lacks {@code CONFIG_SCHED_DEBUG}.
+     *
+     * <p>{@code se.exec_start} is {@code rq_clock_task}, which leaves out time spent in interrupts and, on
+     * virtual machines, time stolen by the hypervisor; {@code /proc/uptime} (CLOCK_BOOTTIME) includes both,
+     * so on a VM it runs seconds ahead and "uptime minus exec_start" overstates how long a task has been
+     * blocked (seen in the lab: a task reported blocked 8 s, 4 s after it started). "Now" is therefore read
+     * in the same clock: the {@code se.exec_start} of the reading thread itself, which is running as it
+     * reads. Where that is unavailable (a fixture tree has no {@code thread-self}) uptime is used. The result
+     * never exceeds the thread's age, which is measured in one clock (start time against uptime).
      */
-    private double blockedFor(Path taskDir, double uptime) {
-        String sched = readSmall(taskDir.resolve("sched"));
+    private double blockedFor(Path taskDir, double uptime, double age) {
+        double execStartMs = execStartMillis(taskDir.resolve("sched"));
+        if (Double.isNaN(execStartMs)) {
+            return Double.NaN;
+        }
+        double selfMs = execStartMillis(paths.proc("thread-self").resolve("sched"));
+        double nowSeconds = Double.isNaN(selfMs) || selfMs < execStartMs ? uptime : selfMs / 1000.0;
+        double blocked = Math.max(0, nowSeconds - execStartMs / 1000.0);
+        return Double.isNaN(age) ? blocked : Math.min(blocked, age);
+    }
+
+    /** {@code se.exec_start} of a {@code sched} file, in milliseconds, or NaN. */
+    private double execStartMillis(Path schedFile) {
+        String sched = readSmall(schedFile);
         if (sched == null) {
             return Double.NaN;
         }
@@ -261,8 +281,7 @@ public final class HostReader {
         int colon = sched.indexOf(':', i);
         int eol = sched.indexOf('\n', colon);
         try {
-            double execStartMs = Double.parseDouble(sched.substring(colon + 1, eol < 0 ? sched.length() : eol).trim());
-            return Math.max(0, uptime - execStartMs / 1000.0);
+            return Double.parseDouble(sched.substring(colon + 1, eol < 0 ? sched.length() : eol).trim());
         } catch (RuntimeException e) {
             return Double.NaN;
         }
