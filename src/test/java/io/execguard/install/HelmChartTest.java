@@ -280,7 +280,8 @@ class HelmChartTest {
         assertNotEquals(Boolean.TRUE, sc.getPrivileged());
         assertEquals(List.of("ALL"), sc.getCapabilities().getDrop());
         assertTrue(sc.getCapabilities().getAdd() == null || sc.getCapabilities().getAdd().isEmpty());
-        assertEquals(OPERATOR_ENV, c.getEnv().stream().map(EnvVar::getName).toList());
+        assertEquals(OPERATOR_ENV, c.getEnv().stream().map(EnvVar::getName).filter(n -> !n.equals("JDK_JAVA_OPTIONS"))
+                .toList());
         assertEquals("metadata.namespace", c.getEnv().get(0).getValueFrom().getFieldRef().getFieldPath());
         Map<String, String> env = envOf(r, "Deployment", OPERATOR);
         assertEquals("true", env.get("LEADER_ELECTION"));
@@ -307,6 +308,19 @@ class HelmChartTest {
         assertEquals("5m", env.get("RESYNC_INTERVAL"));
         assertEquals("2m", env.get("PROBE_HEARTBEAT"), "the operator judges staleness by the probes' heartbeat");
         assertEquals("platform", str(r.get("Deployment", OPERATOR), "metadata", "labels", "team"));
+    }
+
+    @Test
+    void defaultJvmFlagsAreTheImagesDefaults() throws IOException {
+        String dockerfile = Files.readString(java.nio.file.Path.of("Dockerfile"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^ENV JDK_JAVA_OPTIONS=\"([^\"]+)\"")
+                .matcher(dockerfile);
+        assertTrue(m.find(), "Dockerfile sets no ENV JDK_JAVA_OPTIONS");
+        Rendered r = defaults();
+        assertEquals(m.group(1), envOf(r, "DaemonSet", PROBE).get("JDK_JAVA_OPTIONS"));
+        assertEquals(m.group(1), envOf(r, "Deployment", OPERATOR).get("JDK_JAVA_OPTIONS"));
+        assertTrue(dockerfile.contains("ENTRYPOINT [\"/opt/java/bin/java\", \"-jar\", \"/app/execguard.jar\"]"),
+                "JVM flags on the ENTRYPOINT would override JDK_JAVA_OPTIONS");
     }
 
     // ---- admission policy ----
