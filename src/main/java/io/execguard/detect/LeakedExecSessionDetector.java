@@ -17,6 +17,11 @@ import io.execguard.host.ThreadSnapshot;
  */
 public final class LeakedExecSessionDetector implements Detector {
 
+    /**
+     * The kernel refreshes a terminal's inode times only when they are at least 8 s stale
+     * ({@code tty_update_time} in drivers/tty/tty_io.c), so a terminal in use can look up to 8 s idle.
+     */
+    static final double TTY_TIME_GRANULARITY_SECONDS = 8;
     private static final Pattern TTY_WAIT = Pattern.compile("n_tty_read|wait_woken|tty_read|do_select|do_sys_poll");
     private final Thresholds thresholds;
 
@@ -32,7 +37,8 @@ public final class LeakedExecSessionDetector implements Detector {
                 continue;
             }
             ThreadSnapshot t = p.mainThread();
-            double idle = !Double.isNaN(p.ttyIdleSeconds()) ? p.ttyIdleSeconds()
+            double idle = !Double.isNaN(p.ttyIdleSeconds())
+                    ? Math.max(0, p.ttyIdleSeconds() - TTY_TIME_GRANULARITY_SECONDS)
                     : t.wchan() != null && TTY_WAIT.matcher(t.wchan()).matches() ? p.ageSeconds() : 0;
             if (p.ageSeconds() < thresholds.leakedExecSession() || idle < thresholds.leakedExecSession()) {
                 continue;

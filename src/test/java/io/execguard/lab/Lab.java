@@ -33,21 +33,21 @@ import org.junit.jupiter.api.Assumptions;
  * a {@link Cleanup} that runs in the test's {@code finally}, and from a JVM shutdown hook as a backstop
  * if the JVM is stopped before that. Processes are only ever signalled by the PID this JVM started.
  */
-final class Lab {
+public class Lab {
 
-    static final Path PIDS_V1 = Path.of("/sys/fs/cgroup/pids");
-    static final Path FUSECTL = Path.of("/sys/fs/fuse/connections");
+    public static final Path PIDS_V1 = Path.of("/sys/fs/cgroup/pids");
+    public static final Path FUSECTL = Path.of("/sys/fs/fuse/connections");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static Path helper;
 
-    private Lab() {
+    protected Lab() {
     }
 
     // ---- assumptions: skip with a printed reason -------------------------------------------------
 
     /** Skips (with the reason printed) unless this is Linux, as root, with the built jar present. */
-    static void assumeLab() {
+    public static void assumeLab() {
         String os = System.getProperty("os.name", "");
         skipUnless(os.toLowerCase(Locale.ROOT).contains("linux"), "lab tests need Linux, this is " + os);
         skipUnless(uid() == 0, "lab tests need root (uid 0), this is uid " + uid());
@@ -56,7 +56,7 @@ final class Lab {
                 "system property execguard.jar does not name the built jar (" + jar + "); run with mvn -Plab verify");
     }
 
-    static void skipUnless(boolean ok, String reason) {
+    public static void skipUnless(boolean ok, String reason) {
         if (!ok) {
             System.out.println("[lab] SKIPPED: " + reason);
         }
@@ -64,7 +64,7 @@ final class Lab {
     }
 
     /** The absolute path of a program on PATH, or a skip naming the missing tool. */
-    static String requireTool(String... names) {
+    public static String requireTool(String... names) {
         for (String name : names) {
             Optional<Path> p = which(name);
             if (p.isPresent()) {
@@ -75,7 +75,7 @@ final class Lab {
         throw new AssertionError("unreachable");
     }
 
-    static Optional<Path> which(String name) {
+    public static Optional<Path> which(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
             Path p = Path.of(dir, name);
             if (Files.isRegularFile(p) && Files.isExecutable(p)) {
@@ -85,7 +85,7 @@ final class Lab {
         return Optional.empty();
     }
 
-    private static int uid() {
+    public static int uid() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("Uid:")) {
@@ -99,7 +99,7 @@ final class Lab {
     }
 
     /** Compiles src/test/resources/lab/labhelper.c once per JVM with gcc; skips when gcc is missing. */
-    static synchronized Path helper() throws Exception {
+    public static synchronized Path helper() throws Exception {
         if (helper != null) {
             return helper;
         }
@@ -122,11 +122,11 @@ final class Lab {
 
     // ---- running things --------------------------------------------------------------------------
 
-    record Result(int exit, String stdout, String stderr) {
+    public record Result(int exit, String stdout, String stderr) {
     }
 
     /** Runs a short command to completion (stdout and stderr captured via files, so nothing blocks). */
-    static Result run(Duration timeout, String... argv) throws IOException, InterruptedException {
+    public static Result run(Duration timeout, String... argv) throws IOException, InterruptedException {
         Path out = Files.createTempFile("execguard-lab", ".out");
         Path err = Files.createTempFile("execguard-lab", ".err");
         try {
@@ -145,7 +145,7 @@ final class Lab {
     }
 
     /** The scan's outcome: exit code, the parsed JSON report, stderr. */
-    record Scan(int exit, JsonNode report, String stderr, long millis) {
+    public record Scan(int exit, JsonNode report, String stderr, long millis) {
         List<JsonNode> findings(String type) {
             List<JsonNode> out = new ArrayList<>();
             report.path("findings").forEach(f -> {
@@ -163,7 +163,7 @@ final class Lab {
     }
 
     /** Runs {@code java -jar execguard.jar scan --output json ARGS} with the JVM running this test. */
-    static Scan scan(String... args) throws IOException, InterruptedException {
+    public static Scan scan(String... args) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> argv = new ArrayList<>(List.of(java, "-jar", System.getProperty("execguard.jar"), "scan",
@@ -181,14 +181,14 @@ final class Lab {
     }
 
     /** Sends a signal with kill(1) to a PID this JVM started. */
-    static void signal(long pid, String sig) throws IOException, InterruptedException {
+    public static void signal(long pid, String sig) throws IOException, InterruptedException {
         Result r = run(Duration.ofSeconds(10), requireTool("kill"), "-" + sig, Long.toString(pid));
         if (r.exit() != 0) {
             throw new IOException("kill -" + sig + " " + pid + ": " + r.stderr().strip());
         }
     }
 
-    static boolean await(Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    public static boolean await(Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long end = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < end) {
             if (condition.getAsBoolean()) {
@@ -202,7 +202,7 @@ final class Lab {
     // ---- reading /proc ---------------------------------------------------------------------------
 
     /** Field 3 of /proc/PID/stat (state letter), or '?' when gone. */
-    static char state(long pid) {
+    public static char state(long pid) {
         String stat = read(Path.of("/proc", Long.toString(pid), "stat"));
         if (stat == null) {
             return '?';
@@ -211,13 +211,13 @@ final class Lab {
         return close < 0 || close + 2 >= stat.length() ? '?' : stat.charAt(close + 2);
     }
 
-    static String wchan(long pid) {
+    public static String wchan(long pid) {
         String w = read(Path.of("/proc", Long.toString(pid), "wchan"));
         return w == null ? "" : w.strip();
     }
 
     /** SigPnd | ShdPnd of /proc/PID/status, or 0. */
-    static long pendingSignals(long pid) {
+    public static long pendingSignals(long pid) {
         String status = read(Path.of("/proc", Long.toString(pid), "status"));
         long mask = 0;
         if (status != null) {
@@ -230,7 +230,7 @@ final class Lab {
         return mask;
     }
 
-    static String read(Path p) {
+    public static String read(Path p) {
         try {
             return Files.readString(p, StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
@@ -242,7 +242,7 @@ final class Lab {
      * A sysctl as the kernel reports it, read with a single {@code read()} from offset 0: numeric sysctl
      * handlers return end-of-file at any non-zero position, so a short first read would truncate it.
      */
-    static long sysctl(String name) throws IOException {
+    public static long sysctl(String name) throws IOException {
         try (InputStream in = Files.newInputStream(Path.of("/proc/sys", name))) {
             byte[] buf = new byte[256];
             int n = in.read(buf);
@@ -251,14 +251,14 @@ final class Lab {
     }
 
     /** A mount of this mount namespace (/proc/self/mountinfo), by mount point. */
-    record Mount(int major, int minor, String mountPoint, String fsType) {
+    public record Mount(int major, int minor, String mountPoint, String fsType) {
     }
 
-    static Optional<Mount> mountAt(Path mountPoint) {
+    public static Optional<Mount> mountAt(Path mountPoint) {
         return mounts().filter(m -> m.mountPoint().equals(mountPoint.toString())).reduce((a, b) -> b);
     }
 
-    static Stream<Mount> mounts() {
+    public static Stream<Mount> mounts() {
         String text = read(Path.of("/proc/self/mountinfo"));
         if (text == null) {
             return Stream.empty();
@@ -291,7 +291,7 @@ final class Lab {
 
     // ---- cgroups ---------------------------------------------------------------------------------
 
-    static String randomContainerId() {
+    public static String randomContainerId() {
         byte[] b = new byte[32];
         RANDOM.nextBytes(b);
         return HexFormat.of().formatHex(b);
@@ -302,7 +302,7 @@ final class Lab {
      * their removal: our processes still inside are moved to the root cgroup first, then the directories
      * are removed, {@code docker/} only if this test made it.
      */
-    static Path dockerPidsCgroup(Cleanup cleanup, String id, List<Process> ours) throws IOException {
+    public static Path dockerPidsCgroup(Cleanup cleanup, String id, List<Process> ours) throws IOException {
         skipUnless(Files.isDirectory(PIDS_V1) && Files.exists(PIDS_V1.resolve("cgroup.procs")),
                 "no cgroup v1 pids hierarchy at " + PIDS_V1);
         Path docker = PIDS_V1.resolve("docker");
@@ -356,7 +356,7 @@ final class Lab {
     // ---- processes -------------------------------------------------------------------------------
 
     /** Starts a process with stdin from /dev/null and stdout/stderr into files under {@code logDir}. */
-    static Process start(Cleanup cleanup, Path logDir, String name, String... argv) throws IOException {
+    public static Process start(Cleanup cleanup, Path logDir, String name, String... argv) throws IOException {
         Process p = new ProcessBuilder(argv)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(logDir.resolve(name + ".out").toFile())
@@ -367,7 +367,7 @@ final class Lab {
     }
 
     /** SIGKILL (by our own Process handle) and wait for it to be reaped. */
-    static void killAndWait(Process p, Duration timeout) throws Exception {
+    public static void killAndWait(Process p, Duration timeout) throws Exception {
         if (p.isAlive()) {
             p.destroyForcibly();
         }
@@ -377,14 +377,14 @@ final class Lab {
         }
     }
 
-    static Path tempDir(Cleanup cleanup, String prefix) throws IOException {
+    public static Path tempDir(Cleanup cleanup, String prefix) throws IOException {
         Path dir = Files.createTempDirectory(prefix);
         cleanup.add("delete " + dir, () -> deleteTree(dir));
         return dir;
     }
 
     /** Deletes a tree, refusing to descend into it while anything is still mounted beneath it. */
-    static void deleteTree(Path dir) throws IOException {
+    public static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }
@@ -407,9 +407,9 @@ final class Lab {
      * earlier one fails. {@link #close()} runs them (from the test's finally); a shutdown hook runs
      * whatever is left if the JVM exits first.
      */
-    static final class Cleanup implements AutoCloseable {
+    public static final class Cleanup implements AutoCloseable {
 
-        interface Action {
+        public interface Action {
             void run() throws Exception;
         }
 
@@ -420,12 +420,12 @@ final class Lab {
         private final Thread hook = new Thread(this::runAll, "execguard-lab-cleanup");
         private final String test;
 
-        Cleanup(String test) {
+        public Cleanup(String test) {
             this.test = test;
             Runtime.getRuntime().addShutdownHook(hook);
         }
 
-        synchronized void add(String what, Action action) {
+        public synchronized void add(String what, Action action) {
             steps.push(new Step(what, action));
         }
 

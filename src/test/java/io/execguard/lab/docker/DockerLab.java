@@ -37,12 +37,10 @@ import org.junit.jupiter.api.Assumptions;
  * is about killing a runtime process, the one PID the scenario created through its own exec); containers are
  * labelled {@value #LABEL} and removed by id.
  */
-final class DockerLab {
+final class DockerLab extends io.execguard.lab.Lab {
 
     static final String LABEL = "execguard-lab=1";
     static final String IMAGE = "lab/busybox:1";
-    static final Path FUSECTL = Path.of("/sys/fs/fuse/connections");
-    static final Path PIDS_V1 = Path.of("/sys/fs/cgroup/pids");
     /** Thresholds lowered so that a fault is reportable a second after it is injected. */
     static final List<String> FAST = List.of("--confirm-seconds", "1",
             "--threshold", "StuckRuntimeInit=1", "--threshold", "UnkillableTask=1",
@@ -78,13 +76,6 @@ final class DockerLab {
         skipUnless(mounted(FUSECTL.toString()), "fusectl is not mounted at " + FUSECTL + "; run: bash hack/lab.sh up");
     }
 
-    static void skipUnless(boolean ok, String reason) {
-        if (!ok) {
-            System.out.println("[docker-lab] SKIPPED: " + reason);
-        }
-        Assumptions.assumeTrue(ok, reason);
-    }
-
     /** The Debian client that matches the Debian dockerd, else whatever docker is on PATH. */
     static synchronized String docker() {
         if (docker == null) {
@@ -94,33 +85,7 @@ final class DockerLab {
         return docker;
     }
 
-    static Optional<Path> which(String name) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-            Path p = Path.of(dir, name);
-            if (Files.isRegularFile(p) && Files.isExecutable(p)) {
-                return Optional.of(p);
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static int uid() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return Integer.parseInt(line.substring(4).trim().split("\\s+")[1]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-        return -1;
-    }
-
     // ---- running things --------------------------------------------------------------------------
-
-    record Result(int exit, String stdout, String stderr) {
-    }
 
     /** Runs a command with a deadline; empty when it did not finish in time (it is then killed: we started it). */
     static Optional<Result> runDeadline(Duration timeout, String... argv) throws IOException, InterruptedException {
@@ -141,7 +106,7 @@ final class DockerLab {
         }
     }
 
-    static Result run(Duration timeout, String... argv) throws IOException, InterruptedException {
+    public static Result run(Duration timeout, String... argv) throws IOException, InterruptedException {
         return runDeadline(timeout, argv)
                 .orElseThrow(() -> new AssertionError(String.join(" ", argv) + " did not finish within " + timeout));
     }
@@ -152,66 +117,6 @@ final class DockerLab {
         return run(timeout, argv.toArray(String[]::new));
     }
 
-    /** Starts a long-running process (stdin /dev/null, output to files in logDir), killed by cleanup. */
-    static Process start(Cleanup cleanup, Path logDir, String name, String... argv) throws IOException {
-        Process p = new ProcessBuilder(argv)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectOutput(logDir.resolve(name + ".out").toFile())
-                .redirectError(logDir.resolve(name + ".err").toFile())
-                .start();
-        cleanup.add("kill " + name + " (pid " + p.pid() + ")", () -> killAndWait(p, Duration.ofSeconds(10)));
-        return p;
-    }
-
-    static void killAndWait(Process p, Duration timeout) throws Exception {
-        if (p.isAlive()) {
-            p.destroyForcibly();
-        }
-        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new IOException("pid " + p.pid() + " did not die within " + timeout + " (state " + state(p.pid())
-                    + ", wchan " + wchan(p.pid()) + ")");
-        }
-    }
-
-    static void signal(long pid, String sig) throws IOException, InterruptedException {
-        Result r = run(Duration.ofSeconds(10), "kill", "-" + sig, Long.toString(pid));
-        if (r.exit() != 0) {
-            throw new IOException("kill -" + sig + " " + pid + ": " + r.stderr().strip());
-        }
-    }
-
-    static boolean await(Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long end = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < end) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(20);
-        }
-        return condition.getAsBoolean();
-    }
-
-    static Path tempDir(Cleanup cleanup, String prefix) throws IOException {
-        Path dir = Files.createTempDirectory(prefix);
-        cleanup.add("delete " + dir, () -> deleteTree(dir));
-        return dir;
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        String prefix = dir + "/";
-        List<String> still = mountPoints().stream().filter(m -> m.startsWith(prefix)).toList();
-        if (!still.isEmpty()) {
-            throw new IOException("not deleting " + dir + ": still mounted there: " + still);
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 
     // ---- containers ------------------------------------------------------------------------------
 
@@ -370,23 +275,6 @@ final class DockerLab {
 
     // ---- /proc -----------------------------------------------------------------------------------
 
-    static String read(Path p) {
-        try {
-            return Files.readString(p, StandardCharsets.UTF_8);
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    static char state(long pid) {
-        String stat = read(Path.of("/proc", Long.toString(pid), "stat"));
-        if (stat == null) {
-            return '?';
-        }
-        int close = stat.lastIndexOf(')');
-        return close < 0 || close + 2 >= stat.length() ? '?' : stat.charAt(close + 2);
-    }
-
     static long ppid(long pid) {
         String stat = read(Path.of("/proc", Long.toString(pid), "stat"));
         if (stat == null) {
@@ -398,24 +286,6 @@ final class DockerLab {
     static String comm(long pid) {
         String c = read(Path.of("/proc", Long.toString(pid), "comm"));
         return c == null ? "" : c.strip();
-    }
-
-    static String wchan(long pid) {
-        String w = read(Path.of("/proc", Long.toString(pid), "wchan"));
-        return w == null ? "" : w.strip();
-    }
-
-    static long pendingSignals(long pid) {
-        String status = read(Path.of("/proc", Long.toString(pid), "status"));
-        long mask = 0;
-        if (status != null) {
-            for (String line : status.split("\n")) {
-                if (line.startsWith("SigPnd:") || line.startsWith("ShdPnd:")) {
-                    mask |= Long.parseUnsignedLong(line.substring(7).trim(), 16);
-                }
-            }
-        }
-        return mask;
     }
 
     /** PIDs of live processes whose cgroup (any hierarchy) names this container. */
@@ -464,14 +334,6 @@ final class DockerLab {
             }
         }
         return out;
-    }
-
-    static long sysctl(String name) throws IOException {
-        try (InputStream in = Files.newInputStream(Path.of("/proc/sys", name))) {
-            byte[] buf = new byte[256];
-            int n = in.read(buf);
-            return Long.parseLong(new String(buf, 0, Math.max(n, 0), StandardCharsets.US_ASCII).strip());
-        }
     }
 
     // ---- scanning --------------------------------------------------------------------------------
@@ -547,54 +409,4 @@ final class DockerLab {
 
     // ---- cleanup ---------------------------------------------------------------------------------
 
-    /** Undo actions, last registered first, each attempted even when an earlier one fails; shutdown-hook backstop. */
-    static final class Cleanup implements AutoCloseable {
-
-        interface Action {
-            void run() throws Exception;
-        }
-
-        private record Step(String what, Action action) {
-        }
-
-        private final Deque<Step> steps = new ArrayDeque<>();
-        private final Thread hook = new Thread(this::runAll, "execguard-docker-lab-cleanup");
-        private final String test;
-
-        Cleanup(String test) {
-            this.test = test;
-            Runtime.getRuntime().addShutdownHook(hook);
-        }
-
-        synchronized void add(String what, Action action) {
-            steps.push(new Step(what, action));
-        }
-
-        @Override
-        public void close() {
-            List<String> failures = runAll();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // shutting down: the hook runs this too
-            }
-            if (!failures.isEmpty()) {
-                fail(test + ": cleanup failed: " + String.join("; ", failures));
-            }
-        }
-
-        private synchronized List<String> runAll() {
-            List<String> failures = new ArrayList<>();
-            while (!steps.isEmpty()) {
-                Step s = steps.pop();
-                try {
-                    s.action().run();
-                } catch (Exception | AssertionError e) {
-                    failures.add(s.what() + ": " + e);
-                    System.err.println("[docker-lab] " + test + ": cleanup step '" + s.what() + "' failed: " + e);
-                }
-            }
-            return failures;
-        }
-    }
 }
