@@ -38,7 +38,7 @@ final class NodeEvents {
     void nodeChanged(Node node, NodePlan plan, Decision d, boolean dryRun) {
         String what = String.join(", ", plan.describe());
         boolean release = d.action() == io.execguard.api.Action.None;
-        String msg = (dryRun ? "[dry run] " : "") + what + " (" + d.reason() + ")"
+        String msg = (dryRun ? "[dry run] would have " : "") + what + " (" + d.reason() + ")"
                 + (d.suppressed() != null ? "; wanted " + d.wanted() + ", suppressed: " + d.suppressed() : "");
         emit(node, release ? "ExecGuardReleased" : "ExecGuard" + d.action(), msg, release ? "Normal" : "Warning");
     }

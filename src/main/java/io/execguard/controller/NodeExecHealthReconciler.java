@@ -138,9 +138,17 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             if (d.suppressed() != null && d.wanted() != d.action()) {
                 metrics.inc("execguard_suppressed_total", "reason", d.suppressed());
             }
-            writeRemediation(neh, d, now);
+            boolean decisionChanged = writeRemediation(neh, d, now);
             if (!plan.isEmpty()) {
-                events.nodeChanged(node, plan, d, policy.dryRun());
+                events.nodeChanged(node, plan, d, false);
+            } else if (policy.dryRun() && decisionChanged && "dryRun".equals(d.suppressed())) {
+                // dry run: say once what would be done, computed exactly as it would be applied
+                Decision asIf = new Decision(d.wanted(), d.action(), d.reason(), d.suppressed(), d.condition(),
+                        d.phaseOverride(), d.since(), d.healthySince(), true, d.incident());
+                NodePlan would = NodePlan.plan(node, asIf, phase, message, now.toString());
+                if (!would.isEmpty()) {
+                    events.nodeChanged(node, would, d, true);
+                }
             }
             fleet.publishIncidents(policyObject, client, events);
             metrics.set("execguard_nodes_held", fleet.heldCount());
@@ -273,7 +281,8 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         node.getStatus().setConditions(conds);
     }
 
-    private void writeRemediation(NodeExecHealth neh, Decision d, Instant now) {
+    /** Writes status.remediation (and Unknown for stale reports) when it changed; returns whether it did. */
+    private boolean writeRemediation(NodeExecHealth neh, Decision d, Instant now) {
         RemediationStatus want = new RemediationStatus(d.action(), d.since() == null ? null : d.since().toString(),
                 d.reason(), d.suppressed());
         NodeExecHealthStatus s = neh.getStatus();
@@ -281,7 +290,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         boolean same = s != null && Objects.equals(s.getRemediation(), want)
                 && (!stale || s.getPhase() == Phase.Unknown);
         if (same) {
-            return;
+            return false;
         }
         String name = neh.getMetadata().getName();
         for (int attempt = 1; ; attempt++) {
@@ -295,6 +304,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             }
         }
         metrics.inc("execguard_node_writes_total", "object", "nodeexechealth");
+        return true;
     }
 
     /**

@@ -246,6 +246,9 @@ class OperatorMockServerTest {
         assertFalse(NodePlan.hasTaint(n5));
         assertTrue(n5.getMetadata().getAnnotations() == null
                 || !n5.getMetadata().getAnnotations().containsKey(NodePlan.ANNOTATION_HEALTH));
+        var ev = await(() -> client.v1().events().inNamespace("default").list().getItems().stream()
+                .filter(e -> "n5".equals(e.getInvolvedObject().getName())).toList(), l -> !l.isEmpty(), "dry-run event");
+        assertTrue(ev.get(0).getMessage().startsWith("[dry run] would have cordoned"), ev.get(0).getMessage());
     }
 
     @Test
