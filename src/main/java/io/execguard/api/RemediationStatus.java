@@ -17,6 +17,8 @@ public class RemediationStatus {
     public static final String SUPPRESSED_OPT_OUT = "optOut";
     /** {@link #getSuppressed()} value: the policy is in dry-run mode. */
     public static final String SUPPRESSED_DRY_RUN = "dryRun";
+    /** The probe has not reported for staleAfterHeartbeats: nothing new, nothing released. */
+    public static final String SUPPRESSED_STALE = "stale";
     /** {@link #getSuppressed()} value: the node's findings belong to a multi-node incident (one shared backend). */
     public static final String SUPPRESSED_INCIDENT = "incident";
 

@@ -1,6 +1,7 @@
 package io.execguard.controller;
 
 import io.execguard.api.Action;
+import io.execguard.api.RemediationStatus;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -35,7 +36,7 @@ public record Decision(Action wanted, Action action, String reason, String suppr
         // 1. A silent probe: say so, change nothing, release nothing.
         if (report.lastProbeTime() == null
                 || Duration.between(report.lastProbeTime(), now).compareTo(policy.staleAfter()) > 0) {
-            return new Decision(prior.action(), prior.action(), "ProbeNotReporting", "stale", "Unknown", "Unknown",
+            return new Decision(prior.action(), prior.action(), "ProbeNotReporting", RemediationStatus.SUPPRESSED_STALE, "Unknown", "Unknown",
                     prior.since(), prior.healthySince(), false, null);
         }
         // 2. What the findings call for. Container-scope findings alone never cordon a node.
@@ -70,7 +71,7 @@ public record Decision(Action wanted, Action action, String reason, String suppr
         String suppressed = null;
         if (wanted.holdsNode() && !prior.action().holdsNode() && fleet.heldByUs().size() >= policy.maxHeld()) {
             action = Action.Condition;
-            suppressed = "maxUnhealthy";
+            suppressed = RemediationStatus.SUPPRESSED_MAX_UNHEALTHY;
         }
         Instant since = prior.action() == action && prior.since() != null ? prior.since() : now;
         String condition = action.atLeast(Action.Condition) ? "False" : null;
@@ -81,10 +82,10 @@ public record Decision(Action wanted, Action action, String reason, String suppr
                                    String condition, Instant since, Instant healthySince, Node node, Policy policy,
                                    String incident) {
         if (node.optOut()) {
-            return new Decision(wanted, action, reason, "optOut", condition, null, since, healthySince, false, incident);
+            return new Decision(wanted, action, reason, RemediationStatus.SUPPRESSED_OPT_OUT, condition, null, since, healthySince, false, incident);
         }
         if (policy.dryRun()) {
-            return new Decision(wanted, action, reason, suppressed == null ? "dryRun" : suppressed, condition, null,
+            return new Decision(wanted, action, reason, suppressed == null ? RemediationStatus.SUPPRESSED_DRY_RUN : suppressed, condition, null,
                     since, healthySince, false, incident);
         }
         return new Decision(wanted, action, reason, suppressed, condition, null, since, healthySince, true, incident);

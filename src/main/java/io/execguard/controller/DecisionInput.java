@@ -32,12 +32,10 @@ public final class DecisionInput {
     }
 
     /**
-     * @param optOut           labelled {@code execguard.io/remediation=disabled}
-     * @param unschedulable    {@code spec.unschedulable}, whoever set it
-     * @param cordonedByUs     carries {@code execguard.io/cordoned-by}
-     * @param taintedByUs      carries the execguard taint
+     * @param optOut labelled {@code execguard.io/remediation=disabled}; ownership of taint and cordon is
+     *               {@link NodePlan}'s business, read from the Node itself
      */
-    public record Node(String name, boolean optOut, boolean unschedulable, boolean cordonedByUs, boolean taintedByUs) {
+    public record Node(String name, boolean optOut) {
     }
 
     /**

@@ -119,10 +119,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             DecisionInput.Policy policy = decisionPolicy(spec, managed, selected);
             DecisionInput.Report report = report(neh);
             DecisionInput.Node nodeView = new DecisionInput.Node(name,
-                    "disabled".equals(labels(node).get(NodePlan.OPT_OUT_LABEL)),
-                    node.getSpec() != null && Boolean.TRUE.equals(node.getSpec().getUnschedulable()),
-                    NodePlan.OWNER.equals(annotations(node).get(NodePlan.ANNOTATION_CORDONED_BY)),
-                    NodePlan.hasTaint(node));
+                    "disabled".equals(labels(node).get(NodePlan.OPT_OUT_LABEL)));
             Instant now = clock.instant();
             Decision d = fleet.decide(name, all, report, nodeView, policy, prior(neh, name), now);
             if (d.healthySince() != null) {
@@ -141,7 +138,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             boolean decisionChanged = writeRemediation(neh, d, now);
             if (!plan.isEmpty()) {
                 events.nodeChanged(node, plan, d, false);
-            } else if (policy.dryRun() && decisionChanged && "dryRun".equals(d.suppressed())) {
+            } else if (policy.dryRun() && decisionChanged && RemediationStatus.SUPPRESSED_DRY_RUN.equals(d.suppressed())) {
                 // dry run: say once what would be done, computed exactly as it would be applied
                 Decision asIf = new Decision(d.wanted(), d.action(), d.reason(), d.suppressed(), d.condition(),
                         d.phaseOverride(), d.since(), d.healthySince(), true, d.incident());
@@ -219,7 +216,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
     }
 
     private static String message(NodeExecHealth neh, Decision d) {
-        if ("stale".equals(d.suppressed())) {
+        if (RemediationStatus.SUPPRESSED_STALE.equals(d.suppressed())) {
             return "The execguard probe on this node has not reported recently.";
         }
         List<ReportedFinding> fs = neh.getStatus() == null || neh.getStatus().getFindings() == null ? List.of()
@@ -336,10 +333,6 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
 
     static Map<String, String> labels(Node n) {
         return n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
-    }
-
-    static Map<String, String> annotations(Node n) {
-        return n.getMetadata().getAnnotations() == null ? Map.of() : n.getMetadata().getAnnotations();
     }
 
     /** Fleet-wide state the decision needs, kept consistent under one lock so the cap cannot be overrun. */

@@ -65,7 +65,7 @@ public record NodePlan(Map<String, String> annotations, Boolean taint, Boolean c
         NodeCondition current = condition(node);
         if (!d.touchNode()) {
             // Only a silent probe may still move our condition, to Unknown; otherwise hands off.
-            boolean stale = "stale".equals(d.suppressed()) && current != null && !"Unknown".equals(current.getStatus());
+            boolean stale = io.execguard.api.RemediationStatus.SUPPRESSED_STALE.equals(d.suppressed()) && current != null && !"Unknown".equals(current.getStatus());
             return new NodePlan(Map.of(), null, null,
                     stale ? newCondition("Unknown", "ProbeNotReporting", message, now) : null);
         }

@@ -17,9 +17,4 @@ public record Finding(FindingType type, Cause cause, Severity severity, Scope sc
                       List<String> signalsPending, Long ageSeconds, String containerId, String podUid,
                       String cgroup, MountRef mount) {
 
-    /** Stable identity within one scan: the same condition on the same task. */
-    public String key() {
-        return type + "/" + (containerId == null ? "-" : containerId) + "/" + (pid == null ? "-" : pid)
-                + (tid == null ? "" : "/" + tid) + (cgroup == null || pid != null ? "" : "/" + cgroup);
-    }
 }

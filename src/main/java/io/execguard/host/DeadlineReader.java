@@ -40,15 +40,6 @@ public final class DeadlineReader implements AutoCloseable {
         });
     }
 
-    public Duration deadline() {
-        return deadline;
-    }
-
-    /** Outstanding reads that have not returned (blocked in the kernel, or still running). */
-    public int outstanding() {
-        return outstanding.get();
-    }
-
     public Read readString(Path path) {
         return run(() -> new String(Files.readAllBytes(path), StandardCharsets.UTF_8));
     }

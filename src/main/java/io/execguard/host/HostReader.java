@@ -44,10 +44,6 @@ public final class HostReader {
         this.clock = clock;
     }
 
-    public HostPaths paths() {
-        return paths;
-    }
-
     /** Cheap-pass record of a task that deserves a closer look. */
     private record Seen(int pid, ProcStat process, List<ProcStat> threads) {
     }

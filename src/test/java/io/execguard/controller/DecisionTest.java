@@ -33,7 +33,7 @@ class DecisionTest {
             Severity.Critical, Map.of(Scope.Node, Action.Cordon, Scope.Container, Action.Annotate),
             Severity.Warning, Map.of(Scope.Node, Action.Condition, Scope.Container, Action.Annotate)),
             Duration.ofMinutes(5), Duration.ofMinutes(3), 2, false);
-    static final Node NODE = new Node("n1", false, false, false, false);
+    static final Node NODE = new Node("n1", false);
     static final Fleet EMPTY = new Fleet(Set.of(), Set.of());
 
     static Report report(FindingView... fs) {
@@ -112,7 +112,7 @@ class DecisionTest {
 
     @Test
     void optOutLabelAndDryRunNeverTouchTheNodeButStillDecide() {
-        Node optOut = new Node("n1", true, false, false, false);
+        Node optOut = new Node("n1", true);
         Decision d = Decision.decide(report(f(Severity.Critical, Scope.Node)), optOut, POLICY, EMPTY, Prior.NONE, NOW);
         assertEquals(Action.Cordon, d.wanted());
         assertFalse(d.touchNode());
