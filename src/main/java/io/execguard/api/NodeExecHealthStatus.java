@@ -18,7 +18,7 @@ import io.fabric8.kubernetes.api.model.Condition;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"phase", "conditions", "summary", "findings", "findingsTruncated", "host", "lastProbeTime",
-        "probeVersion", "scanDurationMillis", "tasksScanned", "observedScanCount", "remediation"})
+        "probeVersion", "scanDurationMillis", "tasksScanned", "observedScanCount", "repairs", "remediation"})
 public class NodeExecHealthStatus {
 
     /** At most this many findings are listed; the rest are counted in {@code summary} only. */
@@ -82,6 +82,12 @@ public class NodeExecHealthStatus {
     @JsonPropertyDescription("Number of scans the probe has completed since it started (optional; resets when the "
             + "probe restarts).")
     private Long observedScanCount;
+
+    @Size(max = 20)
+    @JsonPropertyDescription("The probe's most recent node-local repairs (ExecHealthPolicy remediation: "
+            + "abortStuckFuse, killLeakedExecSessions), newest first, at most 20; absent when there were none "
+            + "since the probe started. Each is also an Event on the Node.")
+    private List<NodeRepair> repairs;
 
     @JsonPropertyDescription("What the execguard controller did to the Node because of this report. Written only "
             + "by the controller; the probe never touches it.")
@@ -175,6 +181,14 @@ public class NodeExecHealthStatus {
         this.observedScanCount = observedScanCount;
     }
 
+    public List<NodeRepair> getRepairs() {
+        return repairs;
+    }
+
+    public void setRepairs(List<NodeRepair> repairs) {
+        this.repairs = repairs;
+    }
+
     public RemediationStatus getRemediation() {
         return remediation;
     }
@@ -204,14 +218,14 @@ public class NodeExecHealthStatus {
                 && Objects.equals(lastProbeTime, s.lastProbeTime) && Objects.equals(probeVersion, s.probeVersion)
                 && Objects.equals(scanDurationMillis, s.scanDurationMillis)
                 && Objects.equals(tasksScanned, s.tasksScanned)
-                && Objects.equals(observedScanCount, s.observedScanCount)
+                && Objects.equals(observedScanCount, s.observedScanCount) && Objects.equals(repairs, s.repairs)
                 && Objects.equals(remediation, s.remediation);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(phase, conditions, summary, findings, findingsTruncated, host, lastProbeTime, probeVersion,
-                scanDurationMillis, tasksScanned, observedScanCount, remediation);
+                scanDurationMillis, tasksScanned, observedScanCount, repairs, remediation);
     }
 
     @Override

@@ -32,6 +32,9 @@ import io.execguard.probe.ProbeConfig;
 import io.execguard.probe.ProbeLoop;
 import io.execguard.probe.ProbePolicy;
 import io.execguard.probe.ReportPublisher;
+import io.execguard.repair.ProcHostRepairs;
+import io.execguard.repair.Repairer;
+import io.execguard.repair.Signals;
 
 /**
  * {@code execguard probe}: the per-node DaemonSet process. Configured from the environment
@@ -85,14 +88,15 @@ public final class ProbeCommand implements Callable<Integer> {
                     config.nodeName(), metrics, clock);
             ProbeLoop loop = new ProbeLoop(config, new HostReader(new HostPaths(config.hostRoot()), slow, clock)::read,
                     new FindingTracker(), pods::index, new PolicyCache(client, config)::policy,
-                    publisher, metrics,
+                    publisher, new Repairer(new ProcHostRepairs(config.hostRoot()), config.nodeName()), metrics,
                     clock);
             ScheduledExecutorService scans = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scan"));
             Thread publish = daemon(publisher::runLoop, "publish");
             try (HealthServer health = new HealthServer(config.metricsPort(), metrics, loop::healthy, loop::ready)) {
-                LOG.info("node {}: probing {} every {}s, heartbeat {}s, metrics on :{}", config.nodeName(),
-                        config.hostRoot(), config.scanInterval().toSeconds(), config.heartbeat().toSeconds(),
-                        health.port());
+                LOG.info("node {}: probing {} every {}s, heartbeat {}s, metrics on :{}; repairs (when a policy "
+                        + "enables them) signal with {}", config.nodeName(), config.hostRoot(),
+                        config.scanInterval().toSeconds(), config.heartbeat().toSeconds(), health.port(),
+                        Signals.mechanism());
                 scans.scheduleWithFixedDelay(loop::runOnce, 0, config.scanInterval().toMillis(),
                         TimeUnit.MILLISECONDS);
                 publish.start();

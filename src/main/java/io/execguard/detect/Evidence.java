@@ -140,7 +140,7 @@ public final class Evidence {
         return (s / 86400) + "d" + String.format("%02dh", (s % 86400) / 3600);
     }
 
-    static String shortId(String containerId) {
+    public static String shortId(String containerId) {
         return containerId == null ? "an unidentified container" : "container " + containerId.substring(0, 12);
     }
 }

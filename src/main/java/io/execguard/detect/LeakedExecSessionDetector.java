@@ -29,6 +29,17 @@ public final class LeakedExecSessionDetector implements Detector {
         this.thresholds = thresholds;
     }
 
+    /**
+     * How long the process's terminal has certainly been idle: its inode times less the kernel's 8 s
+     * granularity; where those are unreadable, its whole age if it is blocked reading the terminal, else 0.
+     */
+    public static double idleSeconds(ProcessSnapshot p) {
+        ThreadSnapshot t = p.mainThread();
+        return !Double.isNaN(p.ttyIdleSeconds())
+                ? Math.max(0, p.ttyIdleSeconds() - TTY_TIME_GRANULARITY_SECONDS)
+                : t.wchan() != null && TTY_WAIT.matcher(t.wchan()).matches() ? p.ageSeconds() : 0;
+    }
+
     @Override
     public List<Finding> detect(HostSnapshot s, List<Finding> earlier) {
         List<Finding> out = new ArrayList<>();
@@ -37,9 +48,7 @@ public final class LeakedExecSessionDetector implements Detector {
                 continue;
             }
             ThreadSnapshot t = p.mainThread();
-            double idle = !Double.isNaN(p.ttyIdleSeconds())
-                    ? Math.max(0, p.ttyIdleSeconds() - TTY_TIME_GRANULARITY_SECONDS)
-                    : t.wchan() != null && TTY_WAIT.matcher(t.wchan()).matches() ? p.ageSeconds() : 0;
+            double idle = idleSeconds(p);
             if (p.ageSeconds() < thresholds.leakedExecSession() || idle < thresholds.leakedExecSession()) {
                 continue;
             }

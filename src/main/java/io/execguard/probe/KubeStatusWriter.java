@@ -24,9 +24,12 @@ import io.execguard.api.FindingSummary;
 import io.execguard.api.HostStatus;
 import io.execguard.api.NodeExecHealth;
 import io.execguard.api.NodeExecHealthStatus;
+import io.execguard.api.NodeRepair;
 import io.execguard.api.Phase;
 import io.execguard.api.ReportedFinding;
 import io.execguard.detect.Finding;
+import io.execguard.repair.Repair;
+import io.execguard.repair.RepairAction;
 
 /**
  * Writes a node's {@link ProbeReport} into {@code NodeExecHealth/<node>.status}, changing the
@@ -122,6 +125,7 @@ public final class KubeStatusWriter implements StatusWriter {
         s.setProbeVersion(probeVersion);
         s.setScanDurationMillis(r.scanDurationMillis());
         s.setTasksScanned(r.tasksScanned());
+        s.setRepairs(r.repairs().isEmpty() ? null : r.repairs().stream().map(KubeStatusWriter::toStatus).toList());
     }
 
     private Condition condition(String type, ProbeReport r, boolean exec, Instant now) {
@@ -176,17 +180,48 @@ public final class KubeStatusWriter implements StatusWriter {
         String reason = appeared ? "Critical" + f.type() : f.type() + "Cleared";
         String message = appeared ? f.message() : f.type() + " (" + f.cause() + ") cleared: " + item.tracked().id();
         NodeExecHealth neh = cached;
-        String nodeUid = neh == null || neh.getMetadata().getOwnerReferences() == null ? null
-                : neh.getMetadata().getOwnerReferences().stream().filter(o -> "Node".equals(o.getKind()))
-                    .map(io.fabric8.kubernetes.api.model.OwnerReference::getUid).findFirst().orElse(null);
-        ObjectReference nodeRef = new ObjectReferenceBuilder().withApiVersion("v1").withKind("Node").withName(nodeName)
-                .withUid(nodeUid).build();
-        emit(nodeRef, reason, message, appeared, when, item.tracked().id());
+        emit(nodeRef(), reason, message, appeared, when, item.tracked().id());
         if (neh != null) {
             emit(new ObjectReferenceBuilder().withApiVersion(neh.getApiVersion()).withKind(NodeExecHealth.KIND)
                     .withName(nodeName).withUid(neh.getMetadata().getUid()).build(), reason, message, appeared, when,
                     item.tracked().id());
         }
+    }
+
+    static NodeRepair toStatus(Repair r) {
+        RepairAction a = r.action();
+        return new NodeRepair(r.time().toString(), a.kind().name(), a.target(), r.result().name(), a.reason(),
+                r.detail(), a.containerId(), a.findingIds());
+    }
+
+    @Override
+    public void repairEvent(Repair repair) {
+        RepairAction a = repair.action();
+        String reason = switch (repair.result()) {
+            case Done -> "Repair" + a.kind();
+            case DryRun -> "DryRun" + a.kind();
+            case Failed -> "RepairFailed" + a.kind();
+        };
+        String message = (repair.result() == Repair.Result.DryRun ? "[dry run] would have done " : "")
+                + a.kind() + " on " + a.target() + ": " + a.reason() + ". " + repair.detail();
+        boolean warning = repair.result() != Repair.Result.DryRun;
+        String id = "repair-" + repair.seq() + "-" + a.key();
+        emit(nodeRef(), reason, message, warning, repair.time(), id);
+        NodeExecHealth neh = cached;
+        if (neh != null) {
+            emit(new ObjectReferenceBuilder().withApiVersion(neh.getApiVersion()).withKind(NodeExecHealth.KIND)
+                    .withName(nodeName).withUid(neh.getMetadata().getUid()).build(), reason, message, warning,
+                    repair.time(), id);
+        }
+    }
+
+    private ObjectReference nodeRef() {
+        NodeExecHealth neh = cached;
+        String nodeUid = neh == null || neh.getMetadata().getOwnerReferences() == null ? null
+                : neh.getMetadata().getOwnerReferences().stream().filter(o -> "Node".equals(o.getKind()))
+                    .map(io.fabric8.kubernetes.api.model.OwnerReference::getUid).findFirst().orElse(null);
+        return new ObjectReferenceBuilder().withApiVersion("v1").withKind("Node").withName(nodeName)
+                .withUid(nodeUid).build();
     }
 
     private void emit(ObjectReference ref, String reason, String message, boolean warning, Instant when, String id) {

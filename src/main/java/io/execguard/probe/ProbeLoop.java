@@ -16,6 +16,8 @@ import org.slf4j.LoggerFactory;
 import io.execguard.detect.DetectorSuite;
 import io.execguard.detect.Finding;
 import io.execguard.host.HostSnapshot;
+import io.execguard.repair.Repair;
+import io.execguard.repair.Repairer;
 
 /**
  * One probe iteration: read the host (a {@code HostReader::read} in production), detect, add overdue pod deletions, track across scans,
@@ -32,6 +34,7 @@ public final class ProbeLoop {
     private final Supplier<PodIndex> pods;
     private final Supplier<ProbePolicy> policy;
     private final Consumer<ProbeReport> sink;
+    private final Repairer repairer;
     private final Metrics metrics;
     private final Clock clock;
     private final Instant started;
@@ -39,13 +42,14 @@ public final class ProbeLoop {
 
     public ProbeLoop(ProbeConfig config, Supplier<HostSnapshot> host, FindingTracker tracker,
                      Supplier<PodIndex> pods, Supplier<ProbePolicy> policy, Consumer<ProbeReport> sink,
-                     Metrics metrics, Clock clock) {
+                     Repairer repairer, Metrics metrics, Clock clock) {
         this.config = config;
         this.host = host;
         this.tracker = tracker;
         this.pods = pods;
         this.policy = policy;
         this.sink = sink;
+        this.repairer = repairer;
         this.metrics = metrics;
         this.clock = clock;
         this.started = clock.instant();
@@ -57,7 +61,8 @@ public final class ProbeLoop {
                 .gauge("execguard_tasks_scanned", "Tasks (threads) whose stat the last scan read.")
                 .gauge("execguard_findings", "Current findings by type, cause and severity.")
                 .counter("execguard_scans_total", "Scans completed.")
-                .counter("execguard_scan_errors_total", "Scans that failed.");
+                .counter("execguard_scan_errors_total", "Scans that failed.")
+                .counter("execguard_repairs_total", "Node-local repairs, by action and result (Done, DryRun, Failed).");
     }
 
     /** Runs one scan; never throws (a failed scan is logged and counted). */
@@ -71,9 +76,14 @@ public final class ProbeLoop {
             PodIndex index = pods.get();
             raw.addAll(index.stuckTerminating(start, p.podStuckTerminating(), raw));
             List<TrackedFinding> tracked = tracker.update(raw, snapshot, start, p.thresholds());
+            Map<String, Finding> current = new java.util.LinkedHashMap<>();
+            tracked.forEach(t -> current.put(t.id(), t.finding()));
+            for (Repair r : repairer.run(current, snapshot, p.repair(), start)) {
+                metrics.inc("execguard_repairs_total", "action", r.action().kind().name(), "result", r.result().name());
+            }
             long millis = Duration.between(start, clock.instant()).toMillis();
             ProbeReport report = ProbeReport.build(tracked, index, snapshot.host(), p.unhealthyTypes(),
-                    config.maxFindings(), millis, snapshot.tasksScanned());
+                    config.maxFindings(), millis, snapshot.tasksScanned()).withRepairs(repairer.history());
             recordMetrics(report, tracked, millis);
             for (String w : snapshot.warnings()) {
                 LOG.debug("node {}: {}", config.nodeName(), w);

@@ -4,19 +4,27 @@ import java.time.Duration;
 import java.util.Set;
 
 import io.execguard.api.ExecHealthPolicySpec;
+import io.execguard.api.NodeRemediation;
 import io.execguard.detect.FindingType;
 import io.execguard.detect.Thresholds;
+import io.execguard.repair.RepairPolicy;
 
 /**
  * The parts of the {@code ExecHealthPolicy} selecting this node that the probe applies: detector
- * thresholds, which types make the node Unhealthy (the rest Degraded), and when a terminating pod is overdue.
+ * thresholds, which types make the node Unhealthy (the rest Degraded), when a terminating pod is overdue, and
+ * which node-local repairs it may make.
  */
-public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes, Duration podStuckTerminating) {
+public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes, Duration podStuckTerminating,
+                          RepairPolicy repair) {
 
     public static ProbePolicy from(ExecHealthPolicySpec effective) {
         ExecHealthPolicySpec s = effective.effective();
+        NodeRemediation r = s.getRemediation();
+        RepairPolicy repair = new RepairPolicy(Boolean.TRUE.equals(r.getAbortStuckFuse()),
+                Boolean.TRUE.equals(r.getKillLeakedExecSessions()), Durations.parse(r.getLeakedExecSessionTtl()),
+                !Boolean.FALSE.equals(r.getDryRun()), RepairPolicy.HANG_UP_GRACE);
         return new ProbePolicy(s.getThresholds().toDetectorThresholds(), s.unhealthyTypeSet(),
-                Duration.ofSeconds(s.getThresholds().getPodStuckTerminatingSeconds()));
+                Duration.ofSeconds(s.getThresholds().getPodStuckTerminatingSeconds()), repair);
     }
 
     /** The documented defaults, as with no ExecHealthPolicy at all. */
@@ -27,6 +35,6 @@ public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes
     /** The defaults, with the probe's own POD_STUCK_TERMINATING. */
     public static ProbePolicy defaults(ProbeConfig config) {
         ProbePolicy d = defaults();
-        return new ProbePolicy(d.thresholds(), d.unhealthyTypes(), config.podStuckTerminating());
+        return new ProbePolicy(d.thresholds(), d.unhealthyTypes(), config.podStuckTerminating(), d.repair());
     }
 }

@@ -13,6 +13,7 @@ import io.execguard.detect.Finding;
 import io.execguard.detect.FindingType;
 import io.execguard.detect.Severity;
 import io.execguard.host.HostInfo;
+import io.execguard.repair.Repair;
 
 /**
  * What the probe publishes for its node after one scan, before it becomes a {@code NodeExecHealth}
@@ -22,9 +23,10 @@ import io.execguard.host.HostInfo;
  * @param findings  at most the configured cap, most severe first
  * @param truncated whether findings were dropped by the cap
  * @param summary   counts over all findings, including truncated ones
+ * @param repairs   the probe's most recent node-local repairs, newest first
  */
 public record ProbeReport(String phase, List<Item> findings, boolean truncated, Summary summary, HostInfo host,
-                          long scanDurationMillis, int tasksScanned) {
+                          long scanDurationMillis, int tasksScanned, List<Repair> repairs) {
 
     /** A finding attributed to its pod, if any. */
     public record Item(TrackedFinding tracked, PodRef pod) {
@@ -56,7 +58,14 @@ public record ProbeReport(String phase, List<Item> findings, boolean truncated, 
         String phase = sorted.isEmpty() ? "Healthy" : unhealthy ? "Unhealthy" : "Degraded";
         String top = sorted.isEmpty() ? null : topCause(sorted.get(0).finding());
         return new ProbeReport(phase, List.copyOf(items), sorted.size() > maxFindings,
-                new Summary(exec, kill, java.util.Collections.unmodifiableMap(byType), top), host, scanDurationMillis, tasksScanned);
+                new Summary(exec, kill, java.util.Collections.unmodifiableMap(byType), top), host, scanDurationMillis, tasksScanned,
+                List.of());
+    }
+
+    /** This report with the repair history attached. */
+    public ProbeReport withRepairs(List<Repair> history) {
+        return new ProbeReport(phase, findings, truncated, summary, host, scanDurationMillis, tasksScanned,
+                List.copyOf(history));
     }
 
     private static String topCause(Finding f) {
@@ -85,6 +94,9 @@ public record ProbeReport(String phase, List<Item> findings, boolean truncated, 
             b.append('|').append(i.tracked().id()).append(',').append(f.cause()).append(',').append(f.severity())
                     .append(',').append(f.state()).append(',').append(f.wchan()).append(',').append(f.signalsPending())
                     .append(',').append(f.mount()).append(',').append(i.pod()).append(',').append(i.tracked().firstSeen());
+        }
+        for (Repair r : repairs) {
+            b.append("|repair ").append(r.seq());
         }
         if (host != null) {
             b.append('|').append(host.kernel()).append(',').append(host.runtimes()).append(',').append(host.ptyNr())

@@ -3,7 +3,9 @@ package io.execguard.probe;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -13,11 +15,13 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.execguard.repair.Repair;
+
 /**
  * Publishes the latest {@link ProbeReport}: writes the status only when its content changed
  * ({@link ProbeReport#fingerprint()}) or the heartbeat is due, so an unchanged node costs one write
- * per heartbeat. Emits an Event when a Critical finding appears or clears, once per transition.
- * When the API fails it backs off (1 s doubling to 60 s) and then publishes whatever is latest by
+ * per heartbeat. Emits an Event when a Critical finding appears or clears, once per transition, and one
+ * for every node-local repair. When the API fails it backs off (1 s doubling to 60 s) and then publishes whatever is latest by
  * then: the scan loop only ever hands reports over ({@link #accept}) and never waits.
  */
 public final class ReportPublisher implements Consumer<ProbeReport> {
@@ -37,6 +41,7 @@ public final class ReportPublisher implements Consumer<ProbeReport> {
     private String lastFingerprint;
     private Instant lastWrite;
     private Map<String, ProbeReport.Item> lastCritical = new HashMap<>();
+    private long lastRepairEvented;
     private Duration backoff = Duration.ZERO;
     private Instant nextAttempt = Instant.MIN;
 
@@ -114,6 +119,13 @@ public final class ReportPublisher implements Consumer<ProbeReport> {
             metrics.inc("execguard_events_total", "transition", "cleared");
         }
         lastCritical = critical;
+        List<Repair> fresh = new ArrayList<>(r.repairs().stream().filter(x -> x.seq() > lastRepairEvented).toList());
+        fresh.sort(java.util.Comparator.comparingLong(Repair::seq));
+        for (Repair x : fresh) {
+            writer.repairEvent(x);
+            lastRepairEvented = x.seq();
+            metrics.inc("execguard_events_total", "transition", "repair");
+        }
     }
 
     /** Runs until interrupted: publishes on every new report, heartbeat, or retry deadline. */

@@ -257,6 +257,27 @@ class HelmChartTest {
         assertNull(d.getSecurityContext().getAllowPrivilegeEscalation());
     }
 
+    @Test
+    void repairsAddOnlyTheWritableFusectlMountAndKillAndDacOverride() {
+        PodSpec pod = Rendered.of(values("probe.repairs", true)).typed("DaemonSet", PROBE, DaemonSet.class).getSpec()
+                .getTemplate().getSpec();
+        Container c = pod.getContainers().get(0);
+        assertEquals(List.of("SYS_PTRACE", "DAC_READ_SEARCH", "SYS_ADMIN", "KILL", "DAC_OVERRIDE"),
+                c.getSecurityContext().getCapabilities().getAdd());
+        Map<String, String> hostPaths = new TreeMap<>();
+        pod.getVolumes().stream().filter(v -> v.getHostPath() != null)
+                .forEach(v -> hostPaths.put(v.getName(), v.getHostPath().getPath()));
+        assertEquals(Map.of("host-proc", "/proc", "host-sys", "/sys", "host-fusectl", "/sys/fs/fuse/connections"),
+                hostPaths);
+        Map<String, VolumeMount> mounts = c.getVolumeMounts().stream()
+                .collect(Collectors.toMap(VolumeMount::getName, m -> m));
+        VolumeMount fusectl = mounts.get("host-fusectl");
+        assertEquals("/host/sys/fs/fuse/connections", fusectl.getMountPath(), "where ProcHostRepairs writes abort");
+        assertNotEquals(Boolean.TRUE, fusectl.getReadOnly());
+        assertEquals(Boolean.TRUE, mounts.get("host-proc").getReadOnly());
+        assertEquals(Boolean.TRUE, mounts.get("host-sys").getReadOnly());
+    }
+
     // ---- operator ----
 
     @Test

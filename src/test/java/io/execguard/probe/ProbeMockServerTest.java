@@ -42,6 +42,10 @@ import io.execguard.host.ProcessSnapshot;
 import io.execguard.host.Read;
 import io.execguard.host.ThreadSnapshot;
 import io.execguard.probe.ReportPublisherTest.ManualClock;
+import io.execguard.repair.Repairer;
+import io.execguard.repair.HostRepairs;
+import io.execguard.api.ExecHealthPolicySpec;
+import io.execguard.api.NodeRemediation;
 
 /**
  * The probe's scan → track → attribute → publish path against fabric8's mock API server in CRUD
@@ -59,6 +63,8 @@ class ProbeMockServerTest {
     private final ManualClock clock = new ManualClock();
     private final AtomicReference<HostSnapshot> host = new AtomicReference<>(snapshot());
     private final List<Pod> pods = new ArrayList<>();
+    private final AtomicReference<ProbePolicy> policy = new AtomicReference<>(ProbePolicy.defaults());
+    private final List<String> hostRepairs = new ArrayList<>();
     private ProbeLoop loop;
     private ReportPublisher publisher;
 
@@ -81,8 +87,18 @@ class ProbeMockServerTest {
                 clock);
         loop = new ProbeLoop(config, host::get,
                 new FindingTracker(), () -> new PodIndex(pods),
-                ProbePolicy::defaults,
-                publisher, metrics, clock);
+                policy::get, publisher, new Repairer(new HostRepairs() {
+                    @Override
+                    public void abortFuseConnection(int connection) {
+                        hostRepairs.add("abort " + connection);
+                    }
+
+                    @Override
+                    public boolean signal(int pid, long startTimeTicks, String signal) {
+                        hostRepairs.add("SIG" + signal + " " + pid);
+                        return true;
+                    }
+                }, NODE), metrics, clock);
     }
 
     @AfterEach
@@ -194,6 +210,48 @@ class ProbeMockServerTest {
         scan();
         assertTrue(client.v1().events().inNamespace("default").list().getItems().stream()
                 .anyMatch(e -> e.getReason().equals("StuckRuntimeInitCleared")));
+    }
+
+    @Test
+    void repairsAreListedInTheStatusAndEachIsOneEvent() {
+        ExecHealthPolicySpec spec = new ExecHealthPolicySpec();
+        NodeRemediation remediation = new NodeRemediation();
+        remediation.setKillLeakedExecSessions(true);
+        remediation.setLeakedExecSessionTtl("1h");
+        remediation.setDryRun(false);
+        spec.setRemediation(remediation);
+        policy.set(ProbePolicy.from(spec));
+        // an exec'd shell, child of the shim, its terminal idle for 2 h: leaked, past the 1 h TTL
+        ProcessSnapshot shell = new ProcessSnapshot(4300, 10, "containerd-shim", "sh", 7777, 7200, 34816,
+                Read.ok("sh\0"), CgroupRef.ofPath("/kubepods/burstable/pod" + POD_UID + "/" + CID), 9, null, 7200,
+                List.of(new ThreadSnapshot(4300, "sh", 'S', 0, 0, 0, "n_tty_read", List.of(), 3, 7200)));
+        host.set(snapshot(shell));
+        scan();
+        assertEquals(List.of("SIGHUP 4300"), hostRepairs);
+        var repairs = neh().getStatus().getRepairs();
+        assertEquals(1, repairs.size(), repairs::toString);
+        assertEquals("HangUpLeakedSession", repairs.get(0).getAction());
+        assertEquals("Done", repairs.get(0).getResult());
+        assertEquals("pid 4300", repairs.get(0).getTarget());
+        assertEquals(CID, repairs.get(0).getContainerId());
+        assertTrue(repairs.get(0).getReason().contains("past the TTL of 1h"), repairs.get(0).getReason());
+        scan(); // 10 s later the shell ignored the hangup: SIGKILL, newest first
+        assertEquals(List.of("SIGHUP 4300", "SIGKILL 4300"), hostRepairs);
+        repairs = neh().getStatus().getRepairs();
+        assertEquals(List.of("KillLeakedSession", "HangUpLeakedSession"),
+                repairs.stream().map(r -> r.getAction()).toList());
+        host.set(snapshot());
+        scan();
+        scan();
+        assertEquals(2, hostRepairs.size(), "nothing more once the shell is gone");
+        assertEquals(2, neh().getStatus().getRepairs().size(), "the history stays");
+        var events = client.v1().events().inNamespace("default").list().getItems().stream()
+                .filter(e -> e.getReason().startsWith("Repair")).toList();
+        // one on the Node and one on the NodeExecHealth per repair
+        assertEquals(4, events.size(), events::toString);
+        assertEquals(2, events.stream().filter(e -> "Node".equals(e.getInvolvedObject().getKind())).count());
+        assertTrue(events.stream().anyMatch(e -> e.getReason().equals("RepairKillLeakedSession")
+                && e.getMessage().contains("sent SIGKILL to pid 4300")), events::toString);
     }
 
     @Test

@@ -28,6 +28,8 @@ import io.execguard.detect.Thresholds;
 import io.execguard.host.DeadlineReader;
 import io.execguard.host.HostPaths;
 import io.execguard.host.HostReader;
+import io.execguard.repair.ProcHostRepairs;
+import io.execguard.repair.Repairer;
 
 /**
  * Produces README's sample {@code kubectl get nodeexechealth} and {@code -o yaml} output from a real
@@ -57,7 +59,8 @@ class ReadmeExampleTest {
         try (DeadlineReader slow = new DeadlineReader(Duration.ofSeconds(1), 4)) {
             ProbeLoop loop = new ProbeLoop(config, new HostReader(new HostPaths(FIXTURE), slow, clock)::read,
                     new FindingTracker(), () -> new PodIndex(List.of()),
-                    ProbePolicy::defaults, publisher, metrics,
+                    ProbePolicy::defaults, publisher,
+                    new Repairer(new ProcHostRepairs(FIXTURE), node), metrics,
                     clock);
             loop.runOnce();
             publisher.publishOnce();

@@ -18,6 +18,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 import io.execguard.detect.FindingType;
+import io.execguard.repair.Repair;
 
 class ReportPublisherTest {
 
@@ -58,6 +59,11 @@ class ReportPublisherTest {
         @Override
         public void event(ProbeReport.Item item, boolean appeared, Instant when) {
             events.add((appeared ? "appeared " : "cleared ") + item.tracked().id());
+        }
+
+        @Override
+        public void repairEvent(Repair repair) {
+            events.add("repair " + repair.seq() + " " + repair.action().key() + " " + repair.result());
         }
     }
 
