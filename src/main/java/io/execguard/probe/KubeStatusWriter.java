@@ -125,6 +125,7 @@ public final class KubeStatusWriter implements StatusWriter {
         s.setProbeVersion(probeVersion);
         s.setScanDurationMillis(r.scanDurationMillis());
         s.setTasksScanned(r.tasksScanned());
+        s.setObservedScanCount(r.scanCount() > 0 ? r.scanCount() : null);
         s.setRepairs(r.repairs().isEmpty() ? null : r.repairs().stream().map(KubeStatusWriter::toStatus).toList());
     }
 

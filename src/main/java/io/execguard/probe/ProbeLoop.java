@@ -39,6 +39,7 @@ public final class ProbeLoop {
     private final Clock clock;
     private final Instant started;
     private volatile Instant lastScan;
+    private long scans;
 
     public ProbeLoop(ProbeConfig config, Supplier<HostSnapshot> host, FindingTracker tracker,
                      Supplier<PodIndex> pods, Supplier<ProbePolicy> policy, Consumer<ProbeReport> sink,
@@ -83,7 +84,7 @@ public final class ProbeLoop {
             }
             long millis = Duration.between(start, clock.instant()).toMillis();
             ProbeReport report = ProbeReport.build(tracked, index, snapshot.host(), p.unhealthyTypes(),
-                    config.maxFindings(), millis, snapshot.tasksScanned()).withRepairs(repairer.history());
+                    config.maxFindings(), millis, snapshot.tasksScanned()).of(++scans, repairer.history());
             recordMetrics(report, tracked, millis);
             for (String w : snapshot.warnings()) {
                 LOG.debug("node {}: {}", config.nodeName(), w);

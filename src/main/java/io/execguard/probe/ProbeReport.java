@@ -24,9 +24,10 @@ import io.execguard.repair.Repair;
  * @param truncated whether findings were dropped by the cap
  * @param summary   counts over all findings, including truncated ones
  * @param repairs   the probe's most recent node-local repairs, newest first
+ * @param scanCount which scan of this probe process produced it (1, 2, ...; 0 when unknown)
  */
 public record ProbeReport(String phase, List<Item> findings, boolean truncated, Summary summary, HostInfo host,
-                          long scanDurationMillis, int tasksScanned, List<Repair> repairs) {
+                          long scanDurationMillis, int tasksScanned, List<Repair> repairs, long scanCount) {
 
     /** A finding attributed to its pod, if any. */
     public record Item(TrackedFinding tracked, PodRef pod) {
@@ -59,13 +60,13 @@ public record ProbeReport(String phase, List<Item> findings, boolean truncated, 
         String top = sorted.isEmpty() ? null : topCause(sorted.get(0).finding());
         return new ProbeReport(phase, List.copyOf(items), sorted.size() > maxFindings,
                 new Summary(exec, kill, java.util.Collections.unmodifiableMap(byType), top), host, scanDurationMillis, tasksScanned,
-                List.of());
+                List.of(), 0);
     }
 
-    /** This report with the repair history attached. */
-    public ProbeReport withRepairs(List<Repair> history) {
+    /** This report as the {@code scanCount}th scan's, with the repair history attached. */
+    public ProbeReport of(long scanCount, List<Repair> history) {
         return new ProbeReport(phase, findings, truncated, summary, host, scanDurationMillis, tasksScanned,
-                List.copyOf(history));
+                List.copyOf(history), scanCount);
     }
 
     private static String topCause(Finding f) {
