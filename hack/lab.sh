@@ -3,7 +3,7 @@
 # fusectl mounted, and the image lab/busybox:1 made with `docker import` from busybox-static.
 #
 #   bash hack/lab.sh up       install what is missing, start the daemons, build the image (idempotent)
-#   bash hack/lab.sh down     remove the lab's containers (label execguard-lab=1) and image, stop the
+#   bash hack/lab.sh down     remove the lab's containers (label execguard-lab=1) and images, stop the
 #                             daemons this script started (by recorded PID), unmount what it mounted
 #   bash hack/lab.sh status   what is running
 #
@@ -151,7 +151,8 @@ down() {
       timeout 60 "$(docker_cli)" -H "unix://$DOCKER_SOCK" rm -f $ids >/dev/null || log "warning: docker rm -f of lab containers failed"
     fi
     if [ -f "$STATE/dockerd.pid" ]; then
-      dk image rm -f "$IMAGE" >/dev/null 2>&1 || true
+      # lab/execguard:dev: the probe image hack/lab-image.sh builds (ProbeInContainerDockerIT)
+      dk image rm -f "$IMAGE" lab/execguard:dev >/dev/null 2>&1 || true
     fi
   fi
   local ours_dockerd=0

@@ -34,7 +34,8 @@ import io.execguard.api.ReportedFinding;
 
 /**
  * The probe as the Helm DaemonSet runs it, on the lab's dockerd: the image {@code hack/lab-image.sh} builds
- * from the jar under test, in a privileged container with the host's PID namespace and network, the host's
+ * from the jar under test, in a container with the chart's security context (root, only SYS_PTRACE,
+ * DAC_READ_SEARCH and SYS_ADMIN, default seccomp), the host's PID namespace and network, the host's
  * {@code /proc} and {@code /sys} read-only under {@code /host} ({@code HOST_ROOT=/host}), a read-only root
  * with a 16 MiB {@code /tmp} tmpfs and the chart's memory limit; reporting to fabric8's mock API server (CRUD
  * mode, plain HTTP on 127.0.0.1) in this JVM, which holds the Node and, optionally, an ExecHealthPolicy.
@@ -134,6 +135,7 @@ final class LabProbe {
         try {
             Process p = pb.redirectOutput(log.toFile()).start();
             if (!p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly); // jlink, docker import: ours too
                 p.destroyForcibly();
                 fail("hack/lab-image.sh did not finish within 300 s: " + Files.readString(log));
             }
@@ -149,18 +151,23 @@ final class LabProbe {
 
     /**
      * {@code docker run -d} the probe for {@code api.node()}, scanning every {@code scanInterval}; {@code extra}
-     * goes before the image (more mounts, environment). Registers {@code docker rm -f}, and, before it, a
-     * step that prints the container's logs when the test failed (or always, with -Dexecguard.probeLogs=true).
+     * goes before the image (more mounts, environment: later {@code -e}s win). Registers its {@code docker rm -f}
+     * (bounded); {@link Container#logs()} reads what it printed, the waits below fail with it, and with
+     * {@code -Dexecguard.probeLogs=true} the cleanup prints it before removing the container.
      */
     static Container start(DockerLab.Cleanup cleanup, Api api, String image, Duration scanInterval,
             List<String> extra) throws Exception {
         String name = "eglab-probe-" + HexFormat.of().formatHex(DockerLab.randomBytes(3));
         List<String> argv = new ArrayList<>(List.of(DockerLab.docker(), "run", "-d", "--label", DockerLab.LABEL,
                 "--name", name,
-                // the DaemonSet: hostPID, host /proc and /sys read-only under HOST_ROOT, read-only root, /tmp
-                // an emptyDir in memory (16Mi), the memory limit of values.yaml; host network only so the
-                // container reaches the mock API server on 127.0.0.1
-                "--privileged", "--pid=host", "--network=host",
+                // the DaemonSet (helm/execguard/templates/probe-daemonset.yaml): root, capabilities dropped
+                // but the chart's three (kernelStacks on), docker's default seccomp profile (RuntimeDefault),
+                // hostPID, host /proc and /sys read-only under HOST_ROOT, read-only root, /tmp an emptyDir in
+                // memory (16Mi), the memory limit of values.yaml. Not --privileged: the chart does not ask for
+                // it, and runc cannot grant "all capabilities" where the bounding set lacks one (this lab's
+                // lacks CAP_SYS_RESOURCE). Host network only so the container reaches the mock API server.
+                "--user", "0:0", "--cap-drop", "ALL", "--cap-add", "SYS_PTRACE", "--cap-add", "DAC_READ_SEARCH",
+                "--cap-add", "SYS_ADMIN", "--pid=host", "--network=host",
                 "-v", "/proc:/host/proc:ro", "-v", "/sys:/host/sys:ro",
                 "--read-only", "--tmpfs", "/tmp:rw,size=16m", "--memory", "256m",
                 "-e", "NODE_NAME=" + api.node(), "-e", "HOST_ROOT=/host",
@@ -171,17 +178,22 @@ final class LabProbe {
                 "-e", "KUBERNETES_NAMESPACE=default"));
         argv.addAll(extra);
         argv.addAll(List.of(image, "probe"));
-        DockerLab.Result r = DockerLab.run(Duration.ofSeconds(60), argv.toArray(String[]::new));
-        assertEquals(0, r.exit(), () -> "docker run of the probe failed: " + r.stderr());
-        Container c = new Container(r.stdout().strip(), name);
+        // registered before the run: a container that was created but failed to start is removed too
         cleanup.add("docker rm -f " + name, () -> {
             Optional<DockerLab.Result> rm = DockerLab.runDeadline(Duration.ofSeconds(60), DockerLab.docker(), "rm",
-                    "-f", c.id());
+                    "-f", name);
             if (rm.isEmpty() || rm.get().exit() != 0 && !rm.get().stderr().contains("No such container")) {
-                throw new java.io.IOException("docker rm -f " + c.id() + ": "
+                throw new java.io.IOException("docker rm -f " + name + ": "
                         + rm.map(DockerLab.Result::stderr).orElse("timed out"));
             }
         });
+        DockerLab.Result r = DockerLab.run(Duration.ofSeconds(60), argv.toArray(String[]::new));
+        assertEquals(0, r.exit(), () -> "docker run of the probe failed: " + r.stderr());
+        Container c = new Container(r.stdout().strip(), name);
+        if (Boolean.getBoolean("execguard.probeLogs")) { // runs before the docker rm -f
+            cleanup.add("print the logs of " + name, () -> System.out.println("[docker-lab] probe " + name
+                    + " logs:\n" + c.logs()));
+        }
         return c;
     }
 
