@@ -54,7 +54,8 @@ public class PolicyThresholds {
     @Min(1)
     @Max(100)
     @JsonPropertyDescription("A pids cgroup whose pids.current reaches this percentage of pids.max is a "
-            + "PidsLimitReached Warning (Critical at the limit, or when forks were refused). Default: "
+            + "PidsLimitReached Warning (Critical at the limit). Refused forks (pids.events max) are a Warning too, "
+            + "reported by the probe until that counter has stood still for 10 minutes. Default: "
             + PIDS_PERCENT + ".")
     private Integer pidsPercent;
 

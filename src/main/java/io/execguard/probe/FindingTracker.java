@@ -13,6 +13,7 @@ import io.execguard.detect.Finding;
 import io.execguard.detect.FindingType;
 import io.execguard.detect.Thresholds;
 import io.execguard.host.HostSnapshot;
+import io.execguard.host.PidsCgroup;
 import io.execguard.host.ProcessSnapshot;
 import io.execguard.host.ThreadSnapshot;
 
@@ -24,14 +25,26 @@ import io.execguard.host.ThreadSnapshot;
  * {@link FindingType#PidNamespaceTeardownStuck}) the detectors run with a zero time threshold and the
  * tracker applies the real one: a task counts as blocked since it last ran ({@code se.exec_start} at
  * first sight) and that clock restarts whenever its context-switch counters move between scans.
- * Not thread-safe: owned by the scan loop.
+ *
+ * <p>{@code pids.events max} only ever grows, so a container that once hit its pids limit would be
+ * reported for as long as it lives. A {@link FindingType#PidsLimitReached} that rests only on refused forks
+ * (the cgroup is not near its limit now) is reported while that counter keeps rising and for
+ * {@link #REFUSALS_QUIET} after it last rose (from the probe's first sight of it), then dropped; a new
+ * refusal brings it back. Not thread-safe: owned by the scan loop.
  */
 public final class FindingTracker {
 
     private record State(Instant blockedSince, long contextSwitches, Instant firstReported) {
     }
 
+    /** How long a pids cgroup's refused-fork counter must stand still before its finding is dropped. */
+    public static final Duration REFUSALS_QUIET = Duration.ofMinutes(10);
+
+    private record Refusals(long count, Instant lastRise) {
+    }
+
     private final Map<String, State> states = new HashMap<>();
+    private final Map<String, Refusals> refusals = new HashMap<>();
 
     /** The thresholds the detectors should run with: the blocked-task ones zeroed (applied here instead). */
     public static Thresholds detectorThresholds(Thresholds t) {
@@ -43,9 +56,13 @@ public final class FindingTracker {
         for (ProcessSnapshot p : snapshot.processes()) {
             byPid.put(p.pid(), p);
         }
+        Set<String> quietRefusals = updateRefusals(snapshot, now, thresholds);
         Set<String> seen = new HashSet<>();
         List<TrackedFinding> out = new ArrayList<>();
         for (Finding f : raw) {
+            if (f.type() == FindingType.PidsLimitReached && quietRefusals.contains(f.cgroup())) {
+                continue;
+            }
             ProcessSnapshot p = f.pid() == null ? null : byPid.get(f.pid());
             String id = idOf(f, p);
             if (!seen.add(id)) {
@@ -73,6 +90,25 @@ public final class FindingTracker {
         }
         states.keySet().retainAll(seen);
         return out;
+    }
+
+    /** Follows every pids cgroup's refused-fork counter; returns the cgroups whose only evidence is old refusals. */
+    private Set<String> updateRefusals(HostSnapshot snapshot, Instant now, Thresholds thresholds) {
+        Set<String> quiet = new HashSet<>();
+        Set<String> present = new HashSet<>();
+        for (PidsCgroup c : snapshot.pidsCgroups()) {
+            present.add(c.path());
+            Refusals prev = refusals.get(c.path());
+            Refusals cur = prev == null || c.eventsMax() > prev.count() ? new Refusals(c.eventsMax(), now)
+                    : new Refusals(c.eventsMax(), prev.lastRise());
+            refusals.put(c.path(), cur);
+            boolean near = c.max() > 0 && c.current() >= Math.ceil(thresholds.pidsRatio() * c.max());
+            if (!near && !now.isBefore(cur.lastRise().plus(REFUSALS_QUIET))) {
+                quiet.add(c.path());
+            }
+        }
+        refusals.keySet().retainAll(present);
+        return quiet;
     }
 
     private static long timeThreshold(FindingType type, Thresholds thresholds) {

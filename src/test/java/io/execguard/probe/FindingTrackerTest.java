@@ -10,11 +10,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
 import io.execguard.detect.FindingType;
+import io.execguard.detect.PidsLimitDetector;
 import io.execguard.detect.Thresholds;
+import io.execguard.host.CgroupRef;
+import io.execguard.host.HostSnapshot;
+import io.execguard.host.PidsCgroup;
 
 class FindingTrackerTest {
 
@@ -60,5 +65,32 @@ class FindingTrackerTest {
         var again = tracker.update(f, snapshot(process(42, 2000, dThread(42, 7, 40))), t0.plusSeconds(20), th);
         assertEquals("StuckRuntimeInit/e318f67bce5c/42@2000", again.get(0).id());
         assertEquals(t0.plusSeconds(20), again.get(0).firstSeen());
+    }
+
+    @Test
+    void oldRefusedForksStopBeingReportedOnceTheirCounterStandsStillButNewOnesComeBack() {
+        FindingTracker tracker = new FindingTracker();
+        Thresholds th = Thresholds.DEFAULTS;
+        PidsLimitDetector detector = new PidsLimitDetector(th);
+        String path = "/docker/" + CID;
+        CgroupRef ref = CgroupRef.ofPath(path);
+        java.util.function.BiFunction<PidsCgroup, Instant, List<TrackedFinding>> scan = (c, now) -> {
+            HostSnapshot s = new HostSnapshot(ProbeTestData.HOST, List.of(), List.of(c), Map.of(), List.of(), 10,
+                    List.of());
+            return tracker.update(detector.detect(s, List.of()), s, now, th);
+        };
+        // at the limit: reported whatever the counter does
+        assertEquals(1, scan.apply(new PidsCgroup(path, ref, 100, 100, 3), t0).size());
+        // limit raised, 3 refusals in the past: still reported for the quiet window...
+        assertEquals(1, scan.apply(new PidsCgroup(path, ref, 10, 1000, 3), t0.plusSeconds(60)).size());
+        assertEquals(1, scan.apply(new PidsCgroup(path, ref, 10, 1000, 3),
+                t0.plus(FindingTracker.REFUSALS_QUIET).minusSeconds(1)).size());
+        // ...then dropped while the counter stands still
+        assertEquals(List.of(), scan.apply(new PidsCgroup(path, ref, 10, 1000, 3), t0.plus(FindingTracker.REFUSALS_QUIET)));
+        assertEquals(List.of(), scan.apply(new PidsCgroup(path, ref, 10, 1000, 3), t0.plusSeconds(3600)));
+        // a new refusal brings it back at once
+        var again = scan.apply(new PidsCgroup(path, ref, 10, 1000, 4), t0.plusSeconds(3610));
+        assertEquals(1, again.size());
+        assertTrue(again.get(0).finding().message().contains("4 forks refused"), again.get(0).finding().message());
     }
 }
