@@ -158,9 +158,14 @@ down() {
   local ours_dockerd=0
   [ -f "$STATE/dockerd.pid" ] && ours_dockerd=1
   stop_ours dockerd 30
-  # dockerd (cgroupfs driver) leaves its empty parent cgroups behind: remove them if it was ours
+  # dockerd (cgroupfs driver) leaves its empty parent cgroups behind, and the bind mount of its default
+  # network namespace (/run/docker/netns/default): remove them if it was ours
   if [ $ours_dockerd = 1 ]; then
     for d in /sys/fs/cgroup/*/docker; do [ -d "$d" ] && rmdir "$d" 2>/dev/null || true; done
+    local ns
+    for ns in $(awk '$5 ~ /^\/run\/docker\/netns\// {print $5}' /proc/self/mountinfo); do
+      umount "$ns" 2>/dev/null && rm -f "$ns" && log "unmounted $ns" || log "warning: cannot unmount $ns"
+    done
   fi
   stop_ours containerd 30
   # shims of removed containers exit on their own; give them a moment
