@@ -128,16 +128,16 @@ final class DockerLab extends io.execguard.lab.Lab {
         argv.addAll(runArgs);
         argv.add(IMAGE);
         argv.addAll(List.of(cmd));
-        Result r = run(Duration.ofSeconds(60), argv.toArray(String[]::new));
-        assertEquals(0, r.exit(), () -> "docker run failed: " + r.stderr());
-        String id = r.stdout().strip();
+        // registered before the run, by name: a container created but not started is removed too
         cleanup.add("docker rm -f " + name, () -> {
-            Optional<Result> rm = runDeadline(Duration.ofSeconds(60), docker(), "rm", "-f", id);
+            Optional<Result> rm = runDeadline(Duration.ofSeconds(60), docker(), "rm", "-f", name);
             if (rm.isEmpty() || rm.get().exit() != 0 && !rm.get().stderr().contains("No such container")) {
-                throw new IOException("docker rm -f " + id + ": " + rm.map(Result::stderr).orElse("timed out"));
+                throw new IOException("docker rm -f " + name + ": " + rm.map(Result::stderr).orElse("timed out"));
             }
         });
-        return id;
+        Result r = run(Duration.ofSeconds(60), argv.toArray(String[]::new));
+        assertEquals(0, r.exit(), () -> "docker run failed: " + r.stderr());
+        return r.stdout().strip();
     }
 
     static byte[] randomBytes(int n) {
