@@ -7,6 +7,8 @@
 # Stage 1 builds the shaded jar, stage 2 links a Java runtime holding only the modules jdeps finds in
 # that jar, stage 3 is distroless (glibc, CA certificates, no shell, no package manager).
 
+# JDK >= 22: the jar then carries the foreign-function version of repair.Signals (pidfd signals; the
+# image has no kill(1), so with a JDK 21 build the leaked-session repair could not send SIGHUP)
 ARG JDK_VERSION=25
 FROM maven:3.9-eclipse-temurin-${JDK_VERSION} AS build
 WORKDIR /src
