@@ -140,6 +140,29 @@ final class DockerLab extends io.execguard.lab.Lab {
         return r.stdout().strip();
     }
 
+    /** A container's pids limit lowered to 2 and a fork refused at it (seed 000). */
+    record PidsFault(Path cgroup, String maxBefore, long faultNanos, Result exec) {
+    }
+
+    /**
+     * Lowers the container's v1 pids cgroup's {@code pids.max} to 2 (restored by the cleanup) and runs
+     * {@code docker exec c sh -c 'sleep 1 & wait'}, whose fork the limit refuses. Skips without a v1 pids
+     * cgroup under {@code /docker} (dockerd's cgroupfs driver).
+     */
+    static PidsFault refuseForkAtPidsLimit(Cleanup cleanup, String id) throws Exception {
+        Path cg = PIDS_V1.resolve("docker").resolve(id);
+        skipUnless(Files.isDirectory(cg), "no cgroup v1 pids cgroup at " + cg + " (cgroupfs driver)");
+        String before = Files.readString(cg.resolve("pids.max")).strip();
+        cleanup.add("restore pids.max of " + id, () -> {
+            if (Files.exists(cg.resolve("pids.max"))) {
+                Files.writeString(cg.resolve("pids.max"), before);
+            }
+        });
+        Files.writeString(cg.resolve("pids.max"), "2");
+        long fault = System.nanoTime();
+        return new PidsFault(cg, before, fault, docker(Duration.ofSeconds(30), "exec", id, "sh", "-c", "sleep 1 & wait"));
+    }
+
     static byte[] randomBytes(int n) {
         byte[] b = new byte[n];
         RANDOM.nextBytes(b);

@@ -27,17 +27,10 @@ class PidsLimitDockerIT {
         long t0 = System.nanoTime();
         try (DockerLab.Cleanup cleanup = new DockerLab.Cleanup("PidsLimitDockerIT")) {
             String id = DockerLab.container(cleanup, "pids", List.of(), "sleep", "100000");
-            Path cg = DockerLab.PIDS_V1.resolve("docker").resolve(id);
-            DockerLab.skipUnless(Files.isDirectory(cg), "no cgroup v1 pids cgroup at " + cg + " (cgroupfs driver)");
-            String before = Files.readString(cg.resolve("pids.max")).strip();
-            cleanup.add("restore pids.max of " + id, () -> {
-                if (Files.exists(cg.resolve("pids.max"))) {
-                    Files.writeString(cg.resolve("pids.max"), before);
-                }
-            });
-            Files.writeString(cg.resolve("pids.max"), "2");
-            long fault = System.nanoTime();
-            DockerLab.Result r = DockerLab.docker(Duration.ofSeconds(30), "exec", id, "sh", "-c", "sleep 1 & wait");
+            DockerLab.PidsFault pf = DockerLab.refuseForkAtPidsLimit(cleanup, id);
+            Path cg = pf.cgroup();
+            long fault = pf.faultNanos();
+            DockerLab.Result r = pf.exec();
             System.out.println("[docker-lab] exec at the limit: exit " + r.exit() + ", " + r.stderr().strip()
                     + r.stdout().strip());
             assertNotEquals(0, r.exit(), "the fork at the limit should have failed");
