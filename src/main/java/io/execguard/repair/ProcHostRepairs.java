@@ -37,8 +37,22 @@ public final class ProcHostRepairs implements HostRepairs {
         }
     }
 
+    /**
+     * Signals only when {@code HOST_ROOT/proc} is this process's own PID namespace (the pod's hostPID):
+     * otherwise the PID and start time read there name a process the kernel would not find by that PID here.
+     */
     @Override
     public boolean signal(int pid, long startTimeTicks, String signal) throws IOException {
+        String self;
+        try {
+            self = Files.readSymbolicLink(proc.resolve("self")).getFileName().toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new IOException("cannot read " + proc.resolve("self") + ": " + e.getMessage(), e);
+        }
+        if (!self.equals(Long.toString(ProcessHandle.current().pid()))) {
+            throw new IOException(proc + " is not this process's PID namespace (" + proc + "/self is " + self
+                    + ", this is " + ProcessHandle.current().pid() + "): the probe needs hostPID to signal host processes");
+        }
         return Signals.send(proc, pid, startTimeTicks, signal);
     }
 

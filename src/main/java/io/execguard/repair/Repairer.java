@@ -6,31 +6,48 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.execguard.detect.Finding;
+import io.execguard.host.FuseConnection;
 import io.execguard.host.HostSnapshot;
+import io.execguard.host.ProcessSnapshot;
 
 /**
- * Carries out what {@link RepairPlanner} decides, each action once: remembers what it did (by action key) and
- * keeps the last {@value #HISTORY} repairs for the report. In dry run the action is recorded as DryRun and
- * remembered too, so the report and the Event say once what would have been done. Called from the scan thread only.
+ * Carries out what {@link RepairPlanner} decides, each action once, and keeps the last {@value #HISTORY}
+ * repairs for the report. Called from the scan thread only.
+ *
+ * <p>Memory: what was done (by action key) is remembered for as long as its subject exists — a FUSE
+ * connection while it is in fusectl, a session while that PID with that start time is in the snapshot —
+ * so a reused connection number or PID is a new subject. Dry-run actions are remembered apart from real
+ * ones: a dry run simulates the whole sequence (SIGHUP, then SIGKILL after the grace), and switching
+ * {@code dryRun} off starts from nothing, never with a SIGKILL for a SIGHUP that was only pretended. A failed
+ * action is retried after a backoff (1 min, doubling to 1 h) and counts as not done: a SIGKILL never follows
+ * a SIGHUP that failed.
  */
 public final class Repairer {
 
     public static final int HISTORY = 20;
-    /** Keys are forgotten after this long, so a new incident on a reused connection number is handled again. */
-    static final Duration FORGET_AFTER = Duration.ofHours(1);
+    static final Duration FIRST_RETRY = Duration.ofMinutes(1);
+    static final Duration MAX_RETRY = Duration.ofHours(1);
     private static final Logger LOG = LoggerFactory.getLogger(Repairer.class);
+
+    private record Failure(int attempts, Instant retryAt) {
+    }
 
     private final HostRepairs host;
     private final String nodeName;
     private final Map<String, Instant> done = new HashMap<>();
+    private final Map<String, Instant> pretended = new HashMap<>();
+    private final Map<String, Failure> failed = new HashMap<>();
     private final Deque<Repair> history = new ArrayDeque<>();
+    private Map<Integer, Integer> previousWaiting = Map.of();
     private long seq;
 
     public Repairer(HostRepairs host, String nodeName) {
@@ -40,19 +57,35 @@ public final class Repairer {
 
     /** Plans and carries out this scan's repairs; returns them (empty when none). Never throws for a failed repair. */
     public List<Repair> run(Map<String, Finding> findings, HostSnapshot snapshot, RepairPolicy policy, Instant now) {
-        done.values().removeIf(t -> t.plus(FORGET_AFTER).isBefore(now));
+        Set<String> subjects = subjects(snapshot);
+        done.keySet().retainAll(subjects);
+        pretended.keySet().retainAll(subjects);
+        failed.keySet().retainAll(subjects);
+        Map<Integer, Integer> waiting = new HashMap<>();
+        for (FuseConnection c : snapshot.fuseConnections()) {
+            waiting.put(c.id(), c.waiting());
+        }
+        Map<Integer, Integer> before = previousWaiting;
+        previousWaiting = waiting;
         if (!policy.anyEnabled()) {
             return List.of();
         }
+        Map<String, Instant> memory = policy.dryRun() ? pretended : done;
         List<Repair> out = new ArrayList<>();
-        for (RepairAction a : RepairPlanner.plan(findings, snapshot, policy, Map.copyOf(done), now)) {
+        for (RepairAction a : RepairPlanner.plan(findings, snapshot, before, policy, Map.copyOf(memory), now)) {
+            Failure f = failed.get(a.key());
+            if (!policy.dryRun() && f != null && now.isBefore(f.retryAt())) {
+                continue;
+            }
             Repair r = policy.dryRun() ? new Repair(++seq, now, a, Repair.Result.DryRun, "dry run: nothing was changed")
                     : execute(a, now);
-            if (r.result() != Repair.Result.Failed) {
-                done.put(a.key(), now);
+            if (r.result() == Repair.Result.Failed) {
+                int attempts = f == null ? 1 : f.attempts() + 1;
+                Duration wait = FIRST_RETRY.multipliedBy(1L << Math.min(attempts - 1, 6));
+                failed.put(a.key(), new Failure(attempts, now.plus(wait.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : wait)));
             } else {
-                // retry on a later scan, but not every scan: at most once a minute
-                done.put(a.key(), now.minus(FORGET_AFTER).plus(Duration.ofMinutes(1)));
+                memory.put(a.key(), now);
+                failed.remove(a.key());
             }
             LOG.info("node {}: repair {} {} [{}]: {}; {}", nodeName, a.kind(), a.target(), r.result(), a.reason(),
                     r.detail());
@@ -68,6 +101,19 @@ public final class Repairer {
     /** The most recent repairs, newest first. */
     public List<Repair> history() {
         return List.copyOf(history);
+    }
+
+    /** Keys of every subject that still exists: {@code fuse/N} per connection, hup/ and kill/ PID@START per process. */
+    private static Set<String> subjects(HostSnapshot s) {
+        Set<String> keys = new HashSet<>();
+        for (FuseConnection c : s.fuseConnections()) {
+            keys.add("fuse/" + c.id());
+        }
+        for (ProcessSnapshot p : s.processes()) {
+            keys.add("hup/" + p.pid() + "@" + p.startTimeTicks());
+            keys.add("kill/" + p.pid() + "@" + p.startTimeTicks());
+        }
+        return keys;
     }
 
     private Repair execute(RepairAction a, Instant now) {

@@ -66,21 +66,25 @@ public final class Signals {
             MemorySegment state = arena.allocate(CALL_STATE);
             if (PIDFD_OPEN.isPresent() && PIDFD_SEND_SIGNAL.isPresent() && CLOSE.isPresent()) {
                 int fd = (int) PIDFD_OPEN.get().invokeExact(state, pid, 0);
-                if (fd < 0) {
-                    int errno = (int) ERRNO.get(state, 0L);
-                    if (errno == 3) { // ESRCH
-                        return false;
-                    }
+                int errno = fd < 0 ? (int) ERRNO.get(state, 0L) : 0;
+                if (errno == 3) { // ESRCH
+                    return false;
+                }
+                if (fd < 0 && errno != 38 && errno != 1) {
                     throw new IOException("pidfd_open(" + pid + ") failed: errno " + errno);
                 }
-                try {
-                    if (!ProcStart.matches(procRoot, pid, startTimeTicks)) {
-                        return false;
+                // ENOSYS (kernel < 5.3) or EPERM (a seccomp profile without pidfd_open): kill(2) below
+                if (fd >= 0) {
+                    try {
+                        if (!ProcStart.matches(procRoot, pid, startTimeTicks)) {
+                            return false;
+                        }
+                        int rc = (int) PIDFD_SEND_SIGNAL.get().invokeExact(state, fd, (int) sig, MemorySegment.NULL,
+                                0);
+                        return check(rc, state, signal, pid);
+                    } finally {
+                        int ignored = (int) CLOSE.get().invokeExact(state, fd);
                     }
-                    int rc = (int) PIDFD_SEND_SIGNAL.get().invokeExact(state, fd, (int) sig, MemorySegment.NULL, 0);
-                    return check(rc, state, signal, pid);
-                } finally {
-                    int ignored = (int) CLOSE.get().invokeExact(state, fd);
                 }
             }
             if (!ProcStart.matches(procRoot, pid, startTimeTicks)) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,7 @@ import io.execguard.detect.Severity;
 import io.execguard.host.FuseConnection;
 import io.execguard.host.HostInfo;
 import io.execguard.host.HostSnapshot;
+import io.execguard.host.MountEntry;
 import io.execguard.host.ProcessSnapshot;
 import io.execguard.host.Read;
 import io.execguard.host.ThreadSnapshot;
@@ -33,6 +35,12 @@ class RepairPlannerTest {
             1048576, 1000);
     static final RepairPolicy ALL = new RepairPolicy(true, true, Duration.ofHours(1), false, Duration.ofSeconds(10));
     static final MountRef FUSE_52 = new MountRef("fuse.bindfs", "bindfs", "/data", 52);
+    /** The container's mount namespace: its root and /data, FUSE connection 52. */
+    static final String CONTAINER_NS = "mnt:[4026532400]";
+    static final MountEntry ROOT = new MountEntry(0, 120, "/", "/", "overlay", "overlay");
+    static final MountEntry DATA_52 = new MountEntry(0, 52, "/", "/data", "fuse.bindfs", "bindfs");
+    /** Connection 52 had a request waiting in the previous scan. */
+    static final Map<Integer, Integer> BEFORE_52 = Map.of(52, 1);
 
     static Finding stuck(FindingType type, Cause cause, int pid, MountRef mount) {
         return new Finding(type, cause, Severity.Critical, Scope.Container, "stuck", pid, null, "runc:[2:INIT]", "D",
@@ -40,8 +48,15 @@ class RepairPlannerTest {
     }
 
     static Finding leaked(int pid) {
-        return new Finding(FindingType.LeakedExecSession, Cause.Unknown, Severity.Warning, Scope.Container, "leaked", pid, null, "sh",
-                "S", "n_tty_read", List.of(), List.of(), 7200L, CID, null, null, null);
+        return new Finding(FindingType.LeakedExecSession, Cause.Unknown, Severity.Warning, Scope.Container, "leaked",
+                pid, null, "sh", "S", "n_tty_read", List.of(), List.of(), 7200L, CID, null, null, null);
+    }
+
+    /** A task of the container, in its mount namespace. */
+    static ProcessSnapshot task(int pid) {
+        return new ProcessSnapshot(pid, 10, "runc", "runc:[2:INIT]", 1000 + pid, 60, 0, Read.ok("runc\0init\0"), null,
+                5, CONTAINER_NS, Double.NaN, List.of(new ThreadSnapshot(pid, "runc:[2:INIT]", 'D', 0, 1L << 8, 0,
+                "request_wait_answer", List.of("request_wait_answer"), 5, 60)));
     }
 
     /** A shell child of the shim whose terminal was last touched {@code ttyIdle} seconds ago. */
@@ -50,8 +65,14 @@ class RepairPlannerTest {
                 null, ttyIdle, List.of(new ThreadSnapshot(pid, "sh", 'S', 0, 0, 0, "n_tty_read", List.of(), 5, 7000)));
     }
 
+    /** A host with these FUSE connections, the container's mounts, and these processes. */
+    static HostSnapshot host(List<FuseConnection> conns, List<MountEntry> containerMounts, ProcessSnapshot... ps) {
+        return new HostSnapshot(HOST, List.of(ps), List.of(), Map.of(CONTAINER_NS, containerMounts), conns, 100,
+                List.of());
+    }
+
     static HostSnapshot host(List<FuseConnection> conns, ProcessSnapshot... ps) {
-        return new HostSnapshot(HOST, List.of(ps), List.of(), Map.of(), conns, 100, List.of());
+        return host(conns, List.of(ROOT, DATA_52), ps);
     }
 
     static Map<String, Finding> findings(Object... idAndFinding) {
@@ -62,12 +83,17 @@ class RepairPlannerTest {
         return m;
     }
 
+    static List<RepairAction> plan(Map<String, Finding> f, HostSnapshot s, Map<Integer, Integer> before,
+                                   RepairPolicy p, Map<String, Instant> done) {
+        return RepairPlanner.plan(f, s, before, p, done, NOW);
+    }
+
     @Test
     void abortsTheConnectionStuckTasksWaitOnOnceForAllOfThem() {
         var f = findings("u/1", stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, FUSE_52),
                 "s/2", stuck(FindingType.StuckRuntimeInit, Cause.FuseRequest, 101, FUSE_52));
-        List<RepairAction> plan = RepairPlanner.plan(f, host(List.of(new FuseConnection(52, 2), new FuseConnection(53, 0))),
-                ALL, Map.of(), NOW);
+        List<RepairAction> plan = plan(f, host(List.of(new FuseConnection(52, 2), new FuseConnection(53, 1)),
+                task(100), task(101)), BEFORE_52, ALL, Map.of());
         assertEquals(1, plan.size(), plan::toString);
         RepairAction a = plan.get(0);
         assertEquals(RepairKind.AbortFuseConnection, a.kind());
@@ -80,67 +106,95 @@ class RepairPlannerTest {
 
     @Test
     void neverAbortsWithoutProofThatTheConnectionHoldsAStuckTask() {
-        record Case(String name, Finding finding, List<FuseConnection> conns, RepairPolicy policy, Map<String, Instant> done) {
+        record Case(String name, Finding finding, List<FuseConnection> conns, List<MountEntry> mounts,
+                    Map<Integer, Integer> before, RepairPolicy policy, Map<String, Instant> done) {
         }
+        Finding unkillable = stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, FUSE_52);
+        List<FuseConnection> busy52 = List.of(new FuseConnection(52, 1));
+        List<MountEntry> mounts = List.of(ROOT, DATA_52);
         RepairPolicy abortOff = new RepairPolicy(false, true, Duration.ofHours(1), false, Duration.ofSeconds(10));
         List<Case> cases = List.of(
-                new Case("no request waiting any more", stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100,
-                        FUSE_52), List.of(new FuseConnection(52, 0)), ALL, Map.of()),
-                new Case("connection gone", stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, FUSE_52),
-                        List.of(new FuseConnection(53, 4)), ALL, Map.of()),
-                new Case("hung task only (not unkillable, not runc init)", stuck(FindingType.HungTask,
-                        Cause.FuseRequest, 100, FUSE_52), List.of(new FuseConnection(52, 1)), ALL, Map.of()),
-                new Case("stuck on NFS, not FUSE", stuck(FindingType.UnkillableTask, Cause.NfsRequest, 100,
-                        new MountRef("nfs4", "srv:/x", "/data", null)), List.of(new FuseConnection(52, 1)), ALL,
+                new Case("no request waiting any more", unkillable, List.of(new FuseConnection(52, 0)), mounts,
+                        BEFORE_52, ALL, Map.of()),
+                new Case("no request waiting in the previous scan (e.g. the probe's first scan)", unkillable, busy52,
+                        mounts, Map.of(), ALL, Map.of()),
+                new Case("connection gone", unkillable, List.of(new FuseConnection(53, 4)), mounts, BEFORE_52, ALL,
                         Map.of()),
+                new Case("a second busy FUSE mount in the task's view: which one it waits on is not proven",
+                        unkillable, List.of(new FuseConnection(52, 1), new FuseConnection(60, 3)),
+                        List.of(ROOT, DATA_52, new MountEntry(0, 60, "/", "/cache", "fuse.sshfs", "host:/c")),
+                        Map.of(52, 1, 60, 2), ALL, Map.of()),
+                new Case("the connection is not mounted where the task can see it", unkillable, busy52,
+                        List.of(ROOT), BEFORE_52, ALL, Map.of()),
+                new Case("hung task only (not unkillable, not runc init)", stuck(FindingType.HungTask,
+                        Cause.FuseRequest, 100, FUSE_52), busy52, mounts, BEFORE_52, ALL, Map.of()),
+                new Case("stuck on NFS, not FUSE", stuck(FindingType.UnkillableTask, Cause.NfsRequest, 100,
+                        new MountRef("nfs4", "srv:/x", "/data", null)), busy52, mounts, BEFORE_52, ALL, Map.of()),
                 new Case("FUSE cause but no connection known", stuck(FindingType.UnkillableTask, Cause.FuseRequest,
-                        100, null), List.of(new FuseConnection(52, 1)), ALL, Map.of()),
-                new Case("switched off", stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, FUSE_52),
-                        List.of(new FuseConnection(52, 1)), abortOff, Map.of()),
-                new Case("already aborted", stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, FUSE_52),
-                        List.of(new FuseConnection(52, 1)), ALL, Map.of("fuse/52", NOW.minusSeconds(5))));
+                        100, null), busy52, mounts, BEFORE_52, ALL, Map.of()),
+                new Case("switched off", unkillable, busy52, mounts, BEFORE_52, abortOff, Map.of()),
+                new Case("already aborted", unkillable, busy52, mounts, BEFORE_52, ALL,
+                        Map.of("fuse/52", NOW.minusSeconds(5))));
         for (Case c : cases) {
-            List<RepairAction> plan = RepairPlanner.plan(findings("id", c.finding()), host(c.conns()), c.policy(),
-                    c.done(), NOW);
+            List<RepairAction> plan = plan(findings("id", c.finding()), host(c.conns(), c.mounts(), task(100)),
+                    c.before(), c.policy(), c.done());
             assertEquals(List.of(), plan, c.name());
         }
+        // the task's mounts unknown (no mount namespace read): not proven either
+        ProcessSnapshot noNs = new ProcessSnapshot(100, 10, "runc", "runc:[2:INIT]", 1100, 60, 0, Read.ok(""), null, 5,
+                null, Double.NaN, task(100).threads());
+        assertEquals(List.of(), plan(findings("id", unkillable), host(busy52, noNs), BEFORE_52, ALL, Map.of()));
+        // control: the same with everything in place is aborted
+        assertEquals(1, plan(findings("id", unkillable), host(busy52, task(100)), BEFORE_52, ALL, Map.of()).size());
+    }
+
+    @Test
+    void anAbortNamesAtMostTenTasks() {
+        Map<String, Finding> many = new LinkedHashMap<>();
+        List<ProcessSnapshot> tasks = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            many.put("u/" + (100 + i), stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100 + i, FUSE_52));
+            tasks.add(task(100 + i));
+        }
+        RepairAction a = plan(many, host(List.of(new FuseConnection(52, 25)), tasks.toArray(ProcessSnapshot[]::new)),
+                BEFORE_52, ALL, Map.of()).get(0);
+        assertEquals(RepairPlanner.MAX_LISTED, a.findingIds().size());
+        assertTrue(a.reason().contains("and 15 more"), a.reason());
     }
 
     @Test
     void leakedSessionGetsHangupAfterTheTtlThenKillAfterTheGrace() {
         ProcessSnapshot sh = shell(300, 4242, 3 * 3600);
         var f = findings("leak/300", leaked(300));
-        List<RepairAction> first = RepairPlanner.plan(f, host(List.of(), sh), ALL, Map.of(), NOW);
+        List<RepairAction> first = plan(f, host(List.of(), sh), Map.of(), ALL, Map.of());
         assertEquals(1, first.size());
         assertEquals(RepairKind.HangUpLeakedSession, first.get(0).kind());
         assertEquals("hup/300@4242", first.get(0).key());
         assertEquals(4242L, first.get(0).startTimeTicks());
 
         // hung up 5 s ago: within the grace, nothing
-        assertEquals(List.of(), RepairPlanner.plan(f, host(List.of(), sh), ALL, Map.of("hup/300@4242",
-                NOW.minusSeconds(5)), NOW));
+        assertEquals(List.of(), plan(f, host(List.of(), sh), Map.of(), ALL, Map.of("hup/300@4242",
+                NOW.minusSeconds(5))));
         // 10 s ago and still there: SIGKILL, once
-        List<RepairAction> kill = RepairPlanner.plan(f, host(List.of(), sh), ALL,
-                Map.of("hup/300@4242", NOW.minusSeconds(10)), NOW);
+        List<RepairAction> kill = plan(f, host(List.of(), sh), Map.of(), ALL,
+                Map.of("hup/300@4242", NOW.minusSeconds(10)));
         assertEquals(RepairKind.KillLeakedSession, kill.get(0).kind());
         assertEquals("kill/300@4242", kill.get(0).key());
-        assertEquals(List.of(), RepairPlanner.plan(f, host(List.of(), sh), ALL,
-                Map.of("hup/300@4242", NOW.minusSeconds(20), "kill/300@4242", NOW.minusSeconds(10)), NOW));
+        assertEquals(List.of(), plan(f, host(List.of(), sh), Map.of(), ALL,
+                Map.of("hup/300@4242", NOW.minusSeconds(20), "kill/300@4242", NOW.minusSeconds(10))));
     }
 
     @Test
     void leakedSessionIsLeftAloneBeforeItsTtlOrWhenTheKillSwitchIsOff() {
         // idle 50 min (+8 s kernel granularity) with a 1 h TTL
         ProcessSnapshot young = shell(300, 4242, 50 * 60 + 8);
-        assertEquals(List.of(), RepairPlanner.plan(findings("l", leaked(300)), host(List.of(), young), ALL, Map.of(),
-                NOW));
+        assertEquals(List.of(), plan(findings("l", leaked(300)), host(List.of(), young), Map.of(), ALL, Map.of()));
         ProcessSnapshot old = shell(300, 4242, 3 * 3600);
         RepairPolicy off = new RepairPolicy(true, false, Duration.ofHours(1), false, Duration.ofSeconds(10));
-        assertEquals(List.of(), RepairPlanner.plan(findings("l", leaked(300)), host(List.of(), old), off, Map.of(),
-                NOW));
+        assertEquals(List.of(), plan(findings("l", leaked(300)), host(List.of(), old), Map.of(), off, Map.of()));
         // a new process on the same PID is a new session: the old hangup does not count for it
-        List<RepairAction> reused = RepairPlanner.plan(findings("l", leaked(300)), host(List.of(), shell(300, 9999,
-                3 * 3600)), ALL, Map.of("hup/300@4242", NOW.minusSeconds(60)), NOW);
+        List<RepairAction> reused = plan(findings("l", leaked(300)), host(List.of(), shell(300, 9999, 3 * 3600)),
+                Map.of(), ALL, Map.of("hup/300@4242", NOW.minusSeconds(60)));
         assertEquals(RepairKind.HangUpLeakedSession, reused.get(0).kind());
         assertEquals(9999L, reused.get(0).startTimeTicks());
     }
