@@ -89,6 +89,21 @@ class ProbeInContainerDockerIT {
         return result;
     }
 
+    /** The fault as the probe reported it (its report and finding) and as the host scan alongside saw it. */
+    private record Seen(NodeExecHealth report, JsonNode probe, JsonNode host) {
+    }
+
+    /** Polls the host scan (on a second thread) and the probe's report, from the same fault, for the same finding. */
+    private static Seen seenByBoth(DockerLab.Cleanup cleanup, Probe p, String scenario, long fault, String type,
+            String id, Duration timeout) throws Exception {
+        CompletableFuture<DockerLab.Scan> host = hostScansAlongside(cleanup, "host scan alongside the probe, "
+                + scenario, fault, s -> finding(s, type, id).isPresent());
+        NodeExecHealth n = LabProbe.pollUntil(scenario, fault, timeout, p.api(), p.container(),
+                x -> finding(x, type, id).isPresent());
+        return new Seen(n, LabProbe.json(finding(n, type, id).orElseThrow()), finding(get(host), type, id)
+                .orElseThrow());
+    }
+
     private static DockerLab.Scan get(CompletableFuture<DockerLab.Scan> f) throws Exception {
         try {
             return f.get(90, TimeUnit.SECONDS);
@@ -114,14 +129,10 @@ class ProbeInContainerDockerIT {
             fuse.freeze(cleanup); // registered after the container: released before its docker rm -f
             long fault = System.nanoTime();
             DockerLab.start(cleanup, dir, "exec", DockerLab.docker(), "exec", "-w", "/data/fresh", id, "ls");
-            CompletableFuture<DockerLab.Scan> host = hostScansAlongside(cleanup, "host scan alongside the probe, "
-                    + "exec stuck", fault, s -> finding(s, "StuckRuntimeInit", id).isPresent());
-
-            NodeExecHealth n = LabProbe.pollUntil("exec stuck", fault, Duration.ofSeconds(40), p.api(), p.container(),
-                    r -> finding(r, "StuckRuntimeInit", id).isPresent());
-            JsonNode probe = LabProbe.json(finding(n, "StuckRuntimeInit", id).orElseThrow());
-            DockerLab.Scan scan = get(host);
-            JsonNode onHost = finding(scan, "StuckRuntimeInit", id).orElseThrow();
+            Seen seen = seenByBoth(cleanup, p, "exec stuck", fault, "StuckRuntimeInit", id, Duration.ofSeconds(40));
+            NodeExecHealth n = seen.report();
+            JsonNode probe = seen.probe();
+            JsonNode onHost = seen.host();
 
             // the probe's finding is the full seed-002 diagnosis (as ExecStuckDockerIT asserts for the host scan)...
             String yaml = LabProbe.yaml(n);
@@ -159,14 +170,10 @@ class ProbeInContainerDockerIT {
             long fault = pf.faultNanos();
             DockerLab.Result r = pf.exec();
             assertNotEquals(0, r.exit(), "the fork at the limit should have failed");
-            CompletableFuture<DockerLab.Scan> host = hostScansAlongside(cleanup, "host scan alongside the probe, "
-                    + "pids limit", fault, s -> finding(s, "PidsLimitReached", id).isPresent());
-
-            NodeExecHealth n = LabProbe.pollUntil("pids limit", fault, Duration.ofSeconds(30), p.api(), p.container(),
-                    x -> finding(x, "PidsLimitReached", id).isPresent());
-            JsonNode probe = LabProbe.json(finding(n, "PidsLimitReached", id).orElseThrow());
-            DockerLab.Scan scan = get(host);
-            JsonNode onHost = finding(scan, "PidsLimitReached", id).orElseThrow();
+            Seen seen = seenByBoth(cleanup, p, "pids limit", fault, "PidsLimitReached", id, Duration.ofSeconds(30));
+            NodeExecHealth n = seen.report();
+            JsonNode probe = seen.probe();
+            JsonNode onHost = seen.host();
             String yaml = LabProbe.yaml(n);
             assertEquals("PidsLimit", probe.path("cause").asText(), yaml);
             assertEquals("/docker/" + id, probe.path("cgroup").asText(), yaml);
