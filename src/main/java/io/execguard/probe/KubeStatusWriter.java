@@ -180,13 +180,7 @@ public final class KubeStatusWriter implements StatusWriter {
         Finding f = item.tracked().finding();
         String reason = appeared ? "Critical" + f.type() : f.type() + "Cleared";
         String message = appeared ? f.message() : f.type() + " (" + f.cause() + ") cleared: " + item.tracked().id();
-        NodeExecHealth neh = cached;
-        emit(nodeRef(), reason, message, appeared, when, item.tracked().id());
-        if (neh != null) {
-            emit(new ObjectReferenceBuilder().withApiVersion(neh.getApiVersion()).withKind(NodeExecHealth.KIND)
-                    .withName(nodeName).withUid(neh.getMetadata().getUid()).build(), reason, message, appeared, when,
-                    item.tracked().id());
-        }
+        emitOnBoth(reason, message, appeared, when, item.tracked().id());
     }
 
     static NodeRepair toStatus(Repair r) {
@@ -206,13 +200,17 @@ public final class KubeStatusWriter implements StatusWriter {
         String message = (repair.result() == Repair.Result.DryRun ? "[dry run] would have done " : "")
                 + a.kind() + " on " + a.target() + ": " + a.reason() + ". " + repair.detail();
         boolean warning = repair.result() != Repair.Result.DryRun;
-        String id = "repair-" + repair.seq() + "-" + a.key();
-        emit(nodeRef(), reason, message, warning, repair.time(), id);
+        emitOnBoth(reason, message, warning, repair.time(), "repair-" + repair.seq() + "-" + a.key());
+    }
+
+    /** One Event on the Node and one on this node's NodeExecHealth (once it is known). */
+    private void emitOnBoth(String reason, String message, boolean warning, Instant when, String id) {
+        emit(nodeRef(), reason, message, warning, when, id);
         NodeExecHealth neh = cached;
         if (neh != null) {
             emit(new ObjectReferenceBuilder().withApiVersion(neh.getApiVersion()).withKind(NodeExecHealth.KIND)
-                    .withName(nodeName).withUid(neh.getMetadata().getUid()).build(), reason, message, warning,
-                    repair.time(), id);
+                    .withName(nodeName).withUid(neh.getMetadata().getUid()).build(), reason, message, warning, when,
+                    id);
         }
     }
 

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -77,7 +78,7 @@ public final class ProbeLoop {
             PodIndex index = pods.get();
             raw.addAll(index.stuckTerminating(start, p.podStuckTerminating(), raw));
             List<TrackedFinding> tracked = tracker.update(raw, snapshot, start, p.thresholds());
-            Map<String, Finding> current = new java.util.LinkedHashMap<>();
+            Map<String, Finding> current = new LinkedHashMap<>();
             tracked.forEach(t -> current.put(t.id(), t.finding()));
             for (Repair r : repairer.run(current, snapshot, p.repair(), start)) {
                 metrics.inc("execguard_repairs_total", "action", r.action().kind().name(), "result", r.result().name());

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +22,8 @@ import io.execguard.repair.Repair;
  * Publishes the latest {@link ProbeReport}: writes the status only when its content changed
  * ({@link ProbeReport#fingerprint()}) or the heartbeat is due, so an unchanged node costs one write
  * per heartbeat. Emits an Event when a Critical finding appears or clears, once per transition, and one
- * for every node-local repair. When the API fails it backs off (1 s doubling to 60 s) and then publishes whatever is latest by
- * then: the scan loop only ever hands reports over ({@link #accept}) and never waits.
+ * for every node-local repair. When the API fails it backs off (1 s doubling to 60 s) and then publishes
+ * whatever is latest by then: the scan loop only ever hands reports over ({@link #accept}) and never waits.
  */
 public final class ReportPublisher implements Consumer<ProbeReport> {
 
@@ -120,7 +121,7 @@ public final class ReportPublisher implements Consumer<ProbeReport> {
         }
         lastCritical = critical;
         List<Repair> fresh = new ArrayList<>(r.repairs().stream().filter(x -> x.seq() > lastRepairEvented).toList());
-        fresh.sort(java.util.Comparator.comparingLong(Repair::seq));
+        fresh.sort(Comparator.comparingLong(Repair::seq));
         for (Repair x : fresh) {
             writer.repairEvent(x);
             lastRepairEvented = x.seq();
