@@ -59,17 +59,20 @@ public final class RepairPlanner {
     public static List<RepairAction> plan(Map<String, Finding> findings, HostSnapshot snapshot,
                                           Map<Integer, Integer> previousWaiting, RepairPolicy policy,
                                           Map<String, Instant> done, Instant now) {
+        Map<Integer, ProcessSnapshot> byPid = new HashMap<>();
+        snapshot.processes().forEach(p -> byPid.put(p.pid(), p));
         List<RepairAction> out = new ArrayList<>();
         if (policy.abortStuckFuse()) {
-            out.addAll(fuseAborts(findings, snapshot, previousWaiting, done));
+            out.addAll(fuseAborts(findings, snapshot, byPid, previousWaiting, done));
         }
         if (policy.killLeakedExecSessions()) {
-            out.addAll(sessionEnds(findings, snapshot, policy, done, now));
+            out.addAll(sessionEnds(findings, byPid, policy, done, now));
         }
         return out;
     }
 
     private static List<RepairAction> fuseAborts(Map<String, Finding> findings, HostSnapshot s,
+                                                 Map<Integer, ProcessSnapshot> byPid,
                                                  Map<Integer, Integer> previousWaiting, Map<String, Instant> done) {
         Map<Integer, Integer> waitingNow = new HashMap<>();
         for (FuseConnection c : s.fuseConnections()) {
@@ -80,7 +83,7 @@ public final class RepairPlanner {
             Finding f = e.getValue();
             if (FUSE_STUCK.contains(f.type()) && f.cause() == Cause.FuseRequest && f.mount() != null
                     && f.mount().fuseConnection() != null
-                    && provenConnection(f, s, waitingNow) == f.mount().fuseConnection()
+                    && provenConnection(f, byPid, s, waitingNow) == f.mount().fuseConnection()
                     && previousWaiting.getOrDefault(f.mount().fuseConnection(), 0) > 0) {
                 byConnection.computeIfAbsent(f.mount().fuseConnection(), k -> new ArrayList<>()).add(e);
             }
@@ -89,9 +92,7 @@ public final class RepairPlanner {
         for (Map.Entry<Integer, List<Map.Entry<String, Finding>>> c : byConnection.entrySet()) {
             int conn = c.getKey();
             String key = "fuse/" + conn;
-            int waiting = s.fuseConnections().stream().filter(fc -> fc.id() == conn).mapToInt(FuseConnection::waiting)
-                    .findFirst().orElse(0);
-            if (waiting <= 0 || done.containsKey(key)) {
+            if (done.containsKey(key)) {
                 continue;
             }
             List<Map.Entry<String, Finding>> stuck = c.getValue();
@@ -104,7 +105,7 @@ public final class RepairPlanner {
             }
             String more = stuck.size() > MAX_LISTED ? " and " + (stuck.size() - MAX_LISTED) + " more" : "";
             String reason = "fuse connection " + conn + " (" + first.mount().fsType() + " on "
-                    + first.mount().mountPoint() + ") has " + waiting + " request(s) waiting, is the only busy FUSE "
+                    + first.mount().mountPoint() + ") has " + waitingNow.get(conn) + " request(s) waiting, is the only busy FUSE "
                     + "connection the stuck tasks can see, and holds " + String.join(", ", tasks) + more
                     + "; aborting it fails those requests with ENOTCONN so the tasks can exit (the filesystem must "
                     + "then be remounted)";
@@ -118,9 +119,9 @@ public final class RepairPlanner {
      * The one FUSE connection with requests waiting among the mounts of the finding's task's mount namespace,
      * or -1 when there is none, more than one, or the task's mounts are unknown.
      */
-    static int provenConnection(Finding f, HostSnapshot s, Map<Integer, Integer> waitingNow) {
-        ProcessSnapshot p = f.pid() == null ? null
-                : s.processes().stream().filter(x -> x.pid() == f.pid()).findFirst().orElse(null);
+    static int provenConnection(Finding f, Map<Integer, ProcessSnapshot> byPid, HostSnapshot s,
+                                Map<Integer, Integer> waitingNow) {
+        ProcessSnapshot p = f.pid() == null ? null : byPid.get(f.pid());
         if (p == null || p.mountNamespace() == null) {
             return -1;
         }
@@ -133,15 +134,15 @@ public final class RepairPlanner {
         return busy.size() == 1 ? busy.iterator().next() : -1;
     }
 
-    private static List<RepairAction> sessionEnds(Map<String, Finding> findings, HostSnapshot s, RepairPolicy policy,
-                                                  Map<String, Instant> done, Instant now) {
+    private static List<RepairAction> sessionEnds(Map<String, Finding> findings, Map<Integer, ProcessSnapshot> byPid,
+                                                  RepairPolicy policy, Map<String, Instant> done, Instant now) {
         List<RepairAction> out = new ArrayList<>();
         for (Map.Entry<String, Finding> e : new TreeMap<>(findings).entrySet()) {
             Finding f = e.getValue();
             if (f.type() != FindingType.LeakedExecSession || f.pid() == null) {
                 continue;
             }
-            ProcessSnapshot p = s.processes().stream().filter(x -> x.pid() == f.pid()).findFirst().orElse(null);
+            ProcessSnapshot p = byPid.get(f.pid());
             if (p == null) {
                 continue;
             }

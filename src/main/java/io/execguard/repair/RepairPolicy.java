@@ -18,11 +18,6 @@ public record RepairPolicy(boolean abortStuckFuse, boolean killLeakedExecSession
     /** How long a session has after SIGHUP before SIGKILL. */
     public static final Duration HANG_UP_GRACE = Duration.ofSeconds(10);
 
-    /** Nothing enabled. */
-    public static RepairPolicy off() {
-        return new RepairPolicy(false, false, Duration.ofDays(1), true, HANG_UP_GRACE);
-    }
-
     public boolean anyEnabled() {
         return abortStuckFuse || killLeakedExecSessions;
     }

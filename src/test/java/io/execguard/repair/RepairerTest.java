@@ -53,6 +53,7 @@ class RepairerTest {
         }
     }
 
+    static final RepairPolicy OFF = new RepairPolicy(false, false, Duration.ofDays(1), true, Duration.ofSeconds(10));
     static final RepairPolicy DRY = new RepairPolicy(true, true, Duration.ofHours(1), true, Duration.ofSeconds(10));
     private final FakeHost fake = new FakeHost();
     private final Repairer repairer = new Repairer(fake, "node-a");
@@ -134,9 +135,9 @@ class RepairerTest {
 
     @Test
     void nothingHappensWithRepairsOff() {
-        run(stuckFindings, stuckHost, RepairPolicy.off(), 0);
-        assertEquals(List.of(), run(stuckFindings, stuckHost, RepairPolicy.off(), 10));
-        assertEquals(List.of(), run(leakFindings, leakHost, RepairPolicy.off(), 20));
+        run(stuckFindings, stuckHost, OFF, 0);
+        assertEquals(List.of(), run(stuckFindings, stuckHost, OFF, 10));
+        assertEquals(List.of(), run(leakFindings, leakHost, OFF, 20));
         assertEquals(List.of(), fake.calls);
     }
 
