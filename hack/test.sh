@@ -5,14 +5,32 @@
 # always tears it down again (bash hack/lab.sh down), whatever the result.
 #   EXECGUARD_LAB=off          no lab tests at all
 #   EXECGUARD_DOCKER_LAB=off   the kernel lab tests only (no dockerd)
+# On Linux with Go, the real-control-plane tests (*KubeIT) run too: this script builds (first time only,
+# cached) and starts etcd, kube-apiserver and kube-controller-manager on 127.0.0.1 (bash hack/cluster.sh up)
+# and always stops them again (bash hack/cluster.sh down).
+#   EXECGUARD_KUBE=off         no *KubeIT tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . hack/jdk.sh
 args=(-B -ntp verify)
+cleanups=()
+cleanup() { local c; for c in "${cleanups[@]}"; do eval "$c"; done; }
+trap cleanup EXIT
+if [ "${EXECGUARD_KUBE:-auto}" = off ]; then
+  echo "execguard: real-control-plane tests (*KubeIT) skipped (EXECGUARD_KUBE=off)" >&2
+elif [ "$(uname -s)" != Linux ]; then
+  echo "execguard: real-control-plane tests (*KubeIT) skipped: they need Linux" >&2
+elif ! command -v go >/dev/null 2>&1; then
+  echo "execguard: real-control-plane tests (*KubeIT) skipped: no Go toolchain to build kube-apiserver with" >&2
+else
+  cleanups+=('bash hack/cluster.sh down || echo "execguard: cluster teardown failed; see bash hack/cluster.sh status" >&2')
+  kubeconfig=$(bash hack/cluster.sh up)
+  args+=(-Pkube "-Dexecguard.kubeconfig=$kubeconfig")
+fi
 if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ] && [ "${EXECGUARD_LAB:-auto}" != off ]; then
   bash hack/lab-deps.sh
   if [ "${EXECGUARD_DOCKER_LAB:-auto}" != off ]; then
-    trap 'bash hack/lab.sh down || echo "execguard: lab teardown failed; see bash hack/lab.sh status" >&2' EXIT
+    cleanups+=('bash hack/lab.sh down || echo "execguard: lab teardown failed; see bash hack/lab.sh status" >&2')
     bash hack/lab.sh up
     args+=(-Pfull-lab)
   else

@@ -1,0 +1,313 @@
+package io.execguard.kube;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.marcnuri.helm.Helm;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+
+/**
+ * The real control plane of {@code hack/cluster.sh} (etcd, kube-apiserver, kube-controller-manager built
+ * from the Kubernetes Go modules), as the {@code *KubeIT} tests see it: an admin client, clients that
+ * authenticate with real service-account tokens (optionally bound to a Pod, which gives them the
+ * node-name claim), {@code kubectl}, and the API server's own request counters.
+ */
+public final class KubeCluster {
+
+    private final Path kubeconfig;
+    private final Path bin;
+    private final Config adminConfig;
+
+    private KubeCluster(Path kubeconfig, Path bin) {
+        this.kubeconfig = kubeconfig;
+        this.bin = bin;
+        try {
+            this.adminConfig = Config.fromKubeconfig(Files.readString(kubeconfig));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the cluster's kubeconfig " + kubeconfig, e);
+        }
+        adminConfig.setRequestTimeout(30_000);
+    }
+
+    /** The cluster named by -Dexecguard.kubeconfig (hack/test.sh sets it after hack/cluster.sh up). */
+    public static KubeCluster fromSystemProperties() {
+        String kc = System.getProperty("execguard.kubeconfig", "");
+        if (kc.isBlank()) {
+            throw new IllegalStateException("no real control plane: run bash hack/cluster.sh up and pass "
+                    + "-Dexecguard.kubeconfig=$(bash hack/cluster.sh kubeconfig) (hack/test.sh does both)");
+        }
+        String b = System.getProperty("execguard.kube.bin", "");
+        Path kubeconfig = Path.of(kc);
+        Path bin = b.isBlank() ? readBin(kubeconfig) : Path.of(b);
+        return new KubeCluster(kubeconfig, bin);
+    }
+
+    private static Path readBin(Path kubeconfig) {
+        try {
+            return Path.of(Files.readString(kubeconfig.resolveSibling("bin")).trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException("no bin file beside " + kubeconfig + " (hack/cluster.sh writes it)", e);
+        }
+    }
+
+    public Path kubeconfig() {
+        return kubeconfig;
+    }
+
+    public String server() {
+        return adminConfig.getMasterUrl().replaceAll("/$", "");
+    }
+
+    /** The cluster CA's certificate, as kubeconfigs of other users need it. */
+    public Path caFile() {
+        return kubeconfig.resolveSibling("pki").resolve("ca.crt");
+    }
+
+    /** A new admin client (system:masters). Close it. */
+    public KubernetesClient admin() {
+        return new KubernetesClientBuilder().withConfig(adminConfig).build();
+    }
+
+    /** A new client that authenticates with a bearer token and nothing else. Close it. */
+    public KubernetesClient withToken(String token) {
+        Config c = new ConfigBuilder(Config.empty()).withMasterUrl(server()).withCaCertFile(caFile().toString())
+                .withOauthToken(token).withRequestTimeout(30_000).withRequestRetryBackoffLimit(0).build();
+        return new KubernetesClientBuilder().withConfig(c).build();
+    }
+
+    /** Creates the namespace and service account if missing. */
+    public void ensureServiceAccount(KubernetesClient admin, String namespace, String name) {
+        if (admin.namespaces().withName(namespace).get() == null) {
+            admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata()
+                    .build()).create();
+        }
+        if (admin.serviceAccounts().inNamespace(namespace).withName(name).get() == null) {
+            admin.serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder().withNewMetadata()
+                    .withName(name).endMetadata().build()).create();
+        }
+    }
+
+    /** A real TokenRequest for the service account, not bound to any object (no node claim). */
+    public String token(KubernetesClient admin, String namespace, String serviceAccount) {
+        return requestToken(admin, namespace, serviceAccount, new TokenRequestBuilder().withNewSpec()
+                .withExpirationSeconds(3600L).endSpec().build());
+    }
+
+    /**
+     * A real TokenRequest bound to the Pod, as the kubelet asks for a projected token: the API server
+     * adds the pod's node ({@code authentication.kubernetes.io/node-name} in the user's extra).
+     */
+    public String podBoundToken(KubernetesClient admin, Pod pod) {
+        String ns = pod.getMetadata().getNamespace();
+        String sa = pod.getSpec().getServiceAccountName();
+        return requestToken(admin, ns, sa, new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L)
+                .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod").withName(pod.getMetadata().getName())
+                .withUid(pod.getMetadata().getUid()).endBoundObjectRef().endSpec().build());
+    }
+
+    private static String requestToken(KubernetesClient admin, String ns, String sa, TokenRequest req) {
+        TokenRequest done = admin.serviceAccounts().inNamespace(ns).withName(sa).tokenRequest(req);
+        return done.getStatus().getToken();
+    }
+
+    /** A Pod bound to the node (spec.nodeName set, so no scheduler is involved) running as the account. */
+    public Pod createPodOn(KubernetesClient admin, String namespace, String name, String serviceAccount,
+                           String nodeName) {
+        return admin.pods().inNamespace(namespace).resource(new PodBuilder().withNewMetadata().withName(name)
+                .endMetadata().withNewSpec().withNodeName(nodeName).withServiceAccountName(serviceAccount)
+                .withAutomountServiceAccountToken(false).addNewContainer().withName("c").withImage("execguard.test/none:0")
+                .endContainer().endSpec().build()).create();
+    }
+
+    /** A Node object (no kubelet behind it) with the given labels. */
+    public Node createNode(KubernetesClient admin, String name, Map<String, String> labels) {
+        return admin.nodes().resource(new NodeBuilder().withNewMetadata().withName(name).withLabels(labels)
+                .endMetadata().build()).create();
+    }
+
+    /** Writes a kubeconfig that authenticates with the token (for processes: KUBECONFIG=...). */
+    public Path kubeconfigFor(String token, Path file) {
+        String yaml = """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: execguard-test
+                  cluster: {server: "%s", certificate-authority: "%s"}
+                users:
+                - name: token
+                  user: {token: "%s"}
+                contexts:
+                - name: execguard-test
+                  context: {cluster: execguard-test, user: token}
+                current-context: execguard-test
+                """.formatted(server(), caFile(), token);
+        try {
+            Files.writeString(file, yaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    /** {@code kubectl apply --server-side} of crd/ and waits until both CRDs are established. */
+    public void applyCrds() {
+        kubectl(null, "apply", "--server-side", "--force-conflicts", "-f", "crd/").ok();
+        kubectl(null, "wait", "--for=condition=Established", "--timeout=60s",
+                "crd/nodeexechealths.execguard.io", "crd/exechealthpolicies.execguard.io").ok();
+    }
+
+    /** The kinds {@link #applyChart} applies by default: identities, permissions and admission, no workloads. */
+    public static final Set<String> ACCESS_KINDS = Set.of("Namespace", "ServiceAccount", "ClusterRole",
+            "ClusterRoleBinding", "Role", "RoleBinding", "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding");
+
+    /**
+     * Renders helm/execguard with the real Helm library ({@code helm template execguard -n execguard
+     * --set namespace.create=true --set k=v ...}) and server-side applies the objects of the given kinds
+     * (field manager {@code execguard-test}). Returns what it applied.
+     */
+    public List<HasMetadata> applyChart(KubernetesClient admin, Set<String> kinds, Map<String, Object> set) {
+        var cmd = new Helm(Path.of("helm/execguard")).template().withName("execguard").withNamespace("execguard")
+                .set("namespace.create", true);
+        set.forEach(cmd::set);
+        List<HasMetadata> objects = admin.load(new ByteArrayInputStream(cmd.call().getBytes(StandardCharsets.UTF_8)))
+                .items().stream().filter(o -> kinds.contains(o.getKind())).toList();
+        List<HasMetadata> ordered = new ArrayList<>(objects);
+        ordered.sort(Comparator.comparing((HasMetadata o) -> !"Namespace".equals(o.getKind())));
+        for (HasMetadata o : ordered) {
+            admin.resource(o).fieldManager("execguard-test").forceConflicts().serverSideApply();
+        }
+        return ordered;
+    }
+
+    /** Deletes what {@link #applyChart} applied (namespaces last) and waits until it is gone. */
+    public void deleteAll(KubernetesClient admin, List<HasMetadata> objects) {
+        List<HasMetadata> ordered = new ArrayList<>(objects);
+        ordered.sort(Comparator.comparing((HasMetadata o) -> "Namespace".equals(o.getKind())));
+        for (HasMetadata o : ordered) {
+            admin.resource(o).withTimeout(60, TimeUnit.SECONDS).delete();
+        }
+    }
+
+    /** The result of a kubectl run. */
+    public record Run(int exitCode, String stdout, String stderr) {
+        public Run ok() {
+            if (exitCode != 0) {
+                throw new AssertionError("kubectl exited " + exitCode + ": " + stderr + stdout);
+            }
+            return this;
+        }
+    }
+
+    /** Runs the cluster's kubectl (built from the same release) as admin, with stdin. */
+    public Run kubectl(String stdin, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(bin.resolve("kubectl").toString(), "--kubeconfig",
+                kubeconfig.toString()));
+        cmd.addAll(List.of(args));
+        try {
+            Path out = Files.createTempFile("kubectl", ".out");
+            Path err = Files.createTempFile("kubectl", ".err");
+            try {
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+                Process p = pb.start();
+                try (var in = p.getOutputStream()) {
+                    if (stdin != null) {
+                        in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                    }
+                }
+                if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    throw new AssertionError("kubectl " + args[0] + " did not finish in 120 s");
+                }
+                return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+            } finally {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    private static final Pattern REQUEST_TOTAL = Pattern.compile("^apiserver_request_total\\{([^}]*)} ([0-9.e+]+)$");
+
+    /**
+     * The API server's own {@code apiserver_request_total} summed by verb, optionally for one resource.
+     * The metric has no user label: callers diff two readings taken around their own work.
+     */
+    public Map<String, Long> requestsByVerb(String resourceOrNull) {
+        Map<String, Long> byVerb = new TreeMap<>();
+        try (KubernetesClient admin = admin()) {
+            String text = admin.raw(server() + "/metrics");
+            for (String line : text.split("\n")) {
+                Matcher m = REQUEST_TOTAL.matcher(line);
+                if (!m.matches()) {
+                    continue;
+                }
+                Map<String, String> labels = labels(m.group(1));
+                if (resourceOrNull != null && !resourceOrNull.equals(labels.get("resource"))) {
+                    continue;
+                }
+                byVerb.merge(labels.getOrDefault("verb", "?"), (long) Double.parseDouble(m.group(2)), Long::sum);
+            }
+        }
+        return byVerb;
+    }
+
+    private static Map<String, String> labels(String s) {
+        Map<String, String> out = new TreeMap<>();
+        Matcher m = Pattern.compile("(\\w+)=\"([^\"]*)\"").matcher(s);
+        while (m.find()) {
+            out.put(m.group(1), m.group(2));
+        }
+        return out;
+    }
+
+    /** Polls until the condition holds; fails with the message after the timeout. */
+    public static void await(Duration timeout, String what, BooleanSupplier cond) {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            if (cond.getAsBoolean()) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what, e);
+            }
+        }
+        throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+    }
+}
