@@ -267,6 +267,11 @@ public final class KubeCluster {
      * The metric has no user label: callers diff two readings taken around their own work.
      */
     public Map<String, Long> requestsByVerb(String resourceOrNull) {
+        return requestsBy("verb", resourceOrNull);
+    }
+
+    /** {@code apiserver_request_total} summed by one of its labels (verb, code, resource, ...). */
+    public Map<String, Long> requestsBy(String label, String resourceOrNull) {
         Map<String, Long> byVerb = new TreeMap<>();
         try (KubernetesClient admin = admin()) {
             String text = admin.raw(server() + "/metrics");
@@ -279,7 +284,7 @@ public final class KubeCluster {
                 if (resourceOrNull != null && !resourceOrNull.equals(labels.get("resource"))) {
                     continue;
                 }
-                byVerb.merge(labels.getOrDefault("verb", "?"), (long) Double.parseDouble(m.group(2)), Long::sum);
+                byVerb.merge(labels.getOrDefault(label, "?"), (long) Double.parseDouble(m.group(2)), Long::sum);
             }
         }
         return byVerb;

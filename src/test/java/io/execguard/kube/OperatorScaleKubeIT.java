@@ -1,0 +1,374 @@
+package io.execguard.kube;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+
+import io.execguard.api.NodeExecHealth;
+import io.execguard.api.NodeExecHealthStatus;
+import io.execguard.api.Phase;
+import io.execguard.api.ReportedFinding;
+import io.execguard.detect.Cause;
+import io.execguard.detect.FindingType;
+import io.execguard.detect.Scope;
+import io.execguard.detect.Severity;
+
+/**
+ * A benchmark on the real API server, not a timed test: {@code -Dexecguard.scale.nodes} (default 5,000) Node
+ * objects with reports, 30 % of them Critical at node scope, default policy. First a trivial JOSDK reconciler
+ * (the floor: it watches the same reports and Nodes and makes one Node patch per unhealthy report), then the
+ * real {@code operator} process with the chart's RBAC and heap. Prints converge time for both, API requests by
+ * verb from the server's own {@code apiserver_request_total}, the operator's heap after a full GC, and its
+ * writes on a second pass over the unchanged fleet. Asserts only correctness: the cap holds (10 % cordoned)
+ * and the second pass writes nothing.
+ */
+class OperatorScaleKubeIT {
+
+    static final String LABEL = "execguard.io/bench";
+    static final int NODES = Integer.getInteger("execguard.scale.nodes", 5000);
+    static final int UNHEALTHY = NODES * 30 / 100;
+    static final String TRIVIAL_ANNOTATION = "bench.execguard.io/trivial";
+
+    static KubeCluster cluster;
+    static KubernetesClient admin;
+    static List<HasMetadata> chart = List.of();
+    static final Map<String, String> figures = new LinkedHashMap<>();
+
+    @BeforeAll
+    static void up() {
+        cluster = KubeCluster.fromSystemProperties();
+        admin = cluster.admin();
+        cluster.applyCrds();
+        chart = cluster.applyChart(admin, KubeCluster.ACCESS_KINDS, Map.of());
+    }
+
+    @AfterAll
+    static void down() {
+        if (admin == null) {
+            return;
+        }
+        admin.resources(NodeExecHealth.class).withLabel(LABEL, "scale").delete();
+        admin.nodes().withLabel(LABEL, "scale").delete();
+        cluster.deleteAll(admin, chart);
+        admin.close();
+    }
+
+    @Test
+    void operatorConvergesOnTheRealServer() throws Exception {
+        assertTrue(admin.resources(io.execguard.api.ExecHealthPolicy.class).list().getItems().isEmpty(),
+                "the benchmark uses the built-in defaults: no ExecHealthPolicy may exist");
+        Map<String, Long> r0 = cluster.requestsByVerb(null);
+        long t0 = System.nanoTime();
+        createFleet();
+        Map<String, Long> r1 = cluster.requestsByVerb(null);
+        Map<String, Long> c1 = cluster.requestsBy("code", null);
+        figure("fleet created (Node + report + report status each)", "%.1f s, %s", secs(t0), diff(r0, r1));
+
+        // the floor: a trivial JOSDK reconciler over the same objects, in this JVM
+        AtomicLong patched = new AtomicLong();
+        Operator trivial = new Operator(o -> o.withKubernetesClient(admin).withCloseClientOnStop(false));
+        trivial.register(new TrivialReconciler(admin, patched));
+        long tt = System.nanoTime();
+        trivial.start();
+        KubeCluster.await(Duration.ofMinutes(10), "the trivial reconciler to patch every unhealthy node",
+                () -> patched.get() >= UNHEALTHY);
+        double trivialSecs = secs(tt);
+        trivial.stop();
+        Map<String, Long> r2 = cluster.requestsByVerb(null);
+        figure("trivial reconciler", "converged in %.1f s, %s", trivialSecs, diff(r1, r2));
+
+        // the real operator process, chart RBAC (its service account's token), the chart's heap
+        String token = cluster.token(admin, "execguard", "execguard-operator");
+        Path dir = Files.createDirectories(Path.of("target", "scale-kube"));
+        Path kubeconfig = cluster.kubeconfigFor(token, dir.resolve("operator.kubeconfig"));
+        int port = freePort();
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC", "-Xss512k", "-Xms96m", "-Xmx96m", "-XX:TieredStopAtLevel=1",
+                "-XX:+ExitOnOutOfMemoryError", "-jar", System.getProperty("execguard.jar"), "operator")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("operator.log").toFile());
+        pb.environment().putAll(Map.of("KUBECONFIG", kubeconfig.toString(), "POD_NAMESPACE", "execguard",
+                "LEADER_ELECTION", "false", "METRICS_PORT", String.valueOf(port), "RESYNC_INTERVAL", "60s",
+                "PROBE_HEARTBEAT", "30m", "POD_NAME", "scale-bench"));
+        long to = System.nanoTime();
+        Process operator = pb.start();
+        try {
+            Metrics m = new Metrics(port);
+            KubeCluster.await(Duration.ofMinutes(15), "the operator to reconcile every report once and settle",
+                    () -> operator.isAlive() && m.settled(NODES));
+            double opSecs = secs(to) - Metrics.SETTLE.toSeconds();
+            Map<String, Long> r3 = cluster.requestsByVerb(null);
+            Map<String, Long> c3 = cluster.requestsBy("code", null);
+            figure("execguard operator (process, chart RBAC, -Xmx96m)", "converged in %.1f s, %s, writes %d",
+                    opSecs, diff(r2, r3), m.writes());
+            Map<String, Long> refused = diff(c1, c3);
+            refused.keySet().removeIf(code -> code.startsWith("2") || code.equals("total"));
+            figure("responses other than 2xx while the trivial reconciler and the operator ran", "%s", refused);
+            figure("ratio operator/trivial", "time %.2f×, requests %.2f×", opSecs / trivialSecs,
+                    (double) total(diff(r2, r3)) / total(diff(r1, r2)));
+            figure("operator heap after full GC", "%s", heap(operator.pid()));
+
+            // second pass: every report re-decided on resync, nothing changed, nothing written
+            double before = m.value("execguard_reconciles_total");
+            long writesBefore = m.writes();
+            KubeCluster.await(Duration.ofMinutes(5), "a second pass over every report",
+                    () -> m.value("execguard_reconciles_total") >= before + NODES);
+            Map<String, Long> r4 = cluster.requestsByVerb(null);
+            long second = m.writes() - writesBefore;
+            figure("second pass", "%.0f reconciles, %d writes, %s",
+                    m.value("execguard_reconciles_total") - before, second, diff(r3, r4));
+
+            long cordoned = admin.nodes().withLabel(LABEL, "scale").list().getItems().stream()
+                    .filter(n -> Boolean.TRUE.equals(n.getSpec().getUnschedulable())).count();
+            figure("result", "%d of %d unhealthy nodes cordoned (maxUnhealthy 10 %% of %d)", cordoned, UNHEALTHY, NODES);
+            printFigures();
+            assertTrue(operator.isAlive(), "operator died; see " + dir.resolve("operator.log"));
+            assertEquals(null, refused.get("403"), "no request forbidden: the chart's RBAC grants every verb the "
+                    + "operator uses (see " + dir.resolve("operator.log") + ")");
+            assertEquals(NODES / 10, cordoned, "maxUnhealthy: 10 % of the fleet");
+            assertEquals(0, second, "a second pass over an unchanged fleet writes nothing");
+        } finally {
+            operator.destroy();
+            if (!operator.waitFor(20, TimeUnit.SECONDS)) {
+                operator.destroyForcibly();
+            }
+        }
+    }
+
+    private static void createFleet() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            String now = Instant.now().toString();
+            List<Future<?>> work = new ArrayList<>();
+            for (int i = 0; i < NODES; i++) {
+                int n = i;
+                work.add(pool.submit(() -> createNodeAndReport(n, now)));
+            }
+            for (Future<?> f : work) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private static void createNodeAndReport(int i, String now) {
+        String name = String.format("scale-%05d", i);
+        Node node = admin.nodes().resource(new NodeBuilder().withNewMetadata().withName(name)
+                .withLabels(Map.of(LABEL, "scale")).endMetadata().withNewSpec().endSpec().build()).create();
+        NodeExecHealth neh = NodeExecHealth.forNode(node);
+        neh.getMetadata().setLabels(Map.of(LABEL, "scale"));
+        neh = admin.resources(NodeExecHealth.class).resource(neh).create();
+        NodeExecHealthStatus s = new NodeExecHealthStatus();
+        boolean unhealthy = i % 10 < 3;
+        s.setPhase(unhealthy ? Phase.Unhealthy : Phase.Healthy);
+        s.setLastProbeTime(now);
+        if (unhealthy) {
+            ReportedFinding f = new ReportedFinding();
+            f.setId("UnkillableTask/BlockIo/1");
+            f.setType(FindingType.UnkillableTask);
+            f.setCause(Cause.BlockIo);
+            f.setSeverity(Severity.Critical);
+            f.setScope(Scope.Node);
+            f.setMessage("pid 1 stuck in BlockIo");
+            f.setFirstSeen(now);
+            s.setFindings(List.of(f));
+        }
+        neh.setStatus(s);
+        admin.resources(NodeExecHealth.class).resource(neh).updateStatus();
+    }
+
+    /** The floor: reads the same reports and Nodes from informers, one merge patch per unhealthy node, once. */
+    @ControllerConfiguration(name = "trivial")
+    static final class TrivialReconciler implements Reconciler<NodeExecHealth> {
+        private final KubernetesClient client;
+        private final AtomicLong patched;
+        private InformerEventSource<Node, NodeExecHealth> nodes;
+
+        TrivialReconciler(KubernetesClient client, AtomicLong patched) {
+            this.client = client;
+            this.patched = patched;
+        }
+
+        @Override
+        public List<EventSource<?, NodeExecHealth>> prepareEventSources(EventSourceContext<NodeExecHealth> ctx) {
+            nodes = new InformerEventSource<>(InformerEventSourceConfiguration.from(Node.class, NodeExecHealth.class)
+                    .withSecondaryToPrimaryMapper(n -> Set.of(new ResourceID(n.getMetadata().getName()))).build(), ctx);
+            return List.of(nodes);
+        }
+
+        @Override
+        public UpdateControl<NodeExecHealth> reconcile(NodeExecHealth neh, Context<NodeExecHealth> ctx) {
+            Node node = nodes.get(new ResourceID(neh.getMetadata().getName())).orElse(null);
+            boolean unhealthy = neh.getStatus() != null && neh.getStatus().getPhase() == Phase.Unhealthy;
+            if (node != null && unhealthy && (node.getMetadata().getAnnotations() == null
+                    || !node.getMetadata().getAnnotations().containsKey(TRIVIAL_ANNOTATION))) {
+                client.nodes().withName(node.getMetadata().getName()).patch(PatchContext.of(PatchType.JSON_MERGE),
+                        "{\"metadata\":{\"annotations\":{\"" + TRIVIAL_ANNOTATION + "\":\"Unhealthy\"}}}");
+                patched.incrementAndGet();
+            }
+            return UpdateControl.noUpdate();
+        }
+    }
+
+    /** The operator's own /metrics, scraped over 127.0.0.1. */
+    static final class Metrics {
+        static final Duration SETTLE = Duration.ofSeconds(5);
+        private static final Pattern LINE = Pattern.compile("^([a-z_]+)(\\{[^}]*})? ([0-9.eE+-]+)$");
+        private final HttpClient http = HttpClient.newHttpClient();
+        private final int port;
+        private long lastWrites = -1;
+        private long stableSince;
+
+        Metrics(int port) {
+            this.port = port;
+        }
+
+        Map<String, Double> scrape() {
+            Map<String, Double> out = new TreeMap<>();
+            try {
+                String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+                for (String line : body.split("\n")) {
+                    Matcher mm = LINE.matcher(line.trim());
+                    if (mm.matches()) {
+                        out.merge(mm.group(1) + (mm.group(2) == null ? "" : mm.group(2)),
+                                Double.parseDouble(mm.group(3)), Double::sum);
+                    }
+                }
+            } catch (IOException e) {
+                return out; // not up yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return out;
+        }
+
+        double value(String name) {
+            return scrape().entrySet().stream().filter(e -> e.getKey().equals(name) || e.getKey().startsWith(name + "{"))
+                    .mapToDouble(Map.Entry::getValue).sum();
+        }
+
+        long writes() {
+            return (long) value("execguard_node_writes_total");
+        }
+
+        /** Every report reconciled at least once and no write for {@link #SETTLE}. */
+        boolean settled(int reports) {
+            if (value("execguard_reconciles_total") < reports) {
+                return false;
+            }
+            long w = writes();
+            long now = System.nanoTime();
+            if (w != lastWrites) {
+                lastWrites = w;
+                stableSince = now;
+                return false;
+            }
+            return now - stableSince >= SETTLE.toNanos();
+        }
+    }
+
+    private static String heap(long pid) throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        run(jcmd.toString(), String.valueOf(pid), "GC.run");
+        String info = run(jcmd.toString(), String.valueOf(pid), "GC.heap_info");
+        Matcher used = Pattern.compile("total (\\d+)K, used (\\d+)K").matcher(info);
+        long total = 0;
+        long usedK = 0;
+        while (used.find()) {
+            total += Long.parseLong(used.group(1));
+            usedK += Long.parseLong(used.group(2));
+        }
+        return String.format("%.1f MiB used of %.1f MiB committed (-Xmx96m)", usedK / 1024.0, total / 1024.0);
+    }
+
+    private static String run(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor(30, TimeUnit.SECONDS);
+        return out;
+    }
+
+    private static Map<String, Long> diff(Map<String, Long> a, Map<String, Long> b) {
+        Map<String, Long> d = new TreeMap<>();
+        b.forEach((k, v) -> {
+            long x = v - a.getOrDefault(k, 0L);
+            if (x > 0) {
+                d.put(k, x);
+            }
+        });
+        d.put("total", total(d));
+        return d;
+    }
+
+    private static long total(Map<String, Long> d) {
+        return d.entrySet().stream().filter(e -> !e.getKey().equals("total")).mapToLong(Map.Entry::getValue).sum();
+    }
+
+    private static double secs(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void figure(String what, String fmt, Object... args) {
+        String v = String.format(fmt, args);
+        figures.put(what, v);
+        System.out.printf("[scale-kube] %s: %s%n", what, v);
+    }
+
+    private static void printFigures() throws IOException {
+        StringBuilder sb = new StringBuilder("[scale-kube] " + NODES + " nodes, " + UNHEALTHY + " unhealthy\n");
+        figures.forEach((k, v) -> sb.append("[scale-kube]   ").append(k).append(": ").append(v).append('\n'));
+        System.out.print(sb);
+        Files.writeString(Path.of("target", "scale-kube", "figures.txt"), sb.toString());
+    }
+}
