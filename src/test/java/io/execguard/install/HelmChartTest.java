@@ -143,7 +143,17 @@ class HelmChartTest {
                 "/events", Set.of("create", "patch")), verbsByResource(r.get("ClusterRole", OPERATOR)));
         Map<String, Object> lease = r.get("Role", OPERATOR + "-leader-election");
         assertEquals(Chart.NAMESPACE, str(lease, "metadata", "namespace"));
-        assertEquals(Map.of("coordination.k8s.io/leases", Set.of("get", "create", "update")), verbsByResource(lease));
+        assertEquals(Map.of("coordination.k8s.io/leases", Set.of("get", "create", "update", "patch")),
+                verbsByResource(lease, true));
+        // only create is unnamed (RBAC cannot name an object that does not exist yet); the rest is the one Lease
+        for (Map<String, Object> rule : (List<Map<String, Object>>) lease.get("rules")) {
+            Object names = rule.get("resourceNames");
+            if (names == null) {
+                assertEquals(List.of("create"), rule.get("verbs"), rule.toString());
+            } else {
+                assertEquals(List.of("execguard-operator"), names, rule.toString());
+            }
+        }
         assertEquals(OPERATOR, ((List<Map<String, Object>>) r.get("RoleBinding", OPERATOR + "-leader-election")
                 .get("subjects")).get(0).get("name"));
         // no leases anywhere cluster-wide
@@ -442,9 +452,16 @@ class HelmChartTest {
 
     /** "group/resource" → verbs, merged over rules; fails on resourceNames (none are used). */
     static Map<String, Set<String>> verbsByResource(Map<String, Object> role) {
+        return verbsByResource(role, false);
+    }
+
+    /** Verbs by group/resource; resourceNames are allowed only where the caller checks them itself. */
+    static Map<String, Set<String>> verbsByResource(Map<String, Object> role, boolean namesChecked) {
         Map<String, Set<String>> out = new LinkedHashMap<>();
         for (Map<String, Object> rule : rules(role)) {
-            assertNull(rule.get("resourceNames"));
+            if (!namesChecked) {
+                assertNull(rule.get("resourceNames"));
+            }
             for (String g : strings(rule.get("apiGroups"))) {
                 for (String res : strings(rule.get("resources"))) {
                     out.computeIfAbsent(g + "/" + res, k -> new TreeSet<>()).addAll(strings(rule.get("verbs")));
