@@ -1,6 +1,7 @@
 package io.execguard.api;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
@@ -24,6 +25,7 @@ public final class ConditionSchema {
 
     @JsonPropertyDescription("When status last changed (RFC 3339, UTC). Kept when the condition is rewritten with "
             + "the same status.")
+    @JsonSerialize(using = Rfc3339.class)
     public String lastTransitionTime;
 
     @JsonPropertyDescription("One CamelCase word for the current status, for tools to match on, e.g. "

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import io.execguard.detect.FindingType;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.IntOrString;
 
 /**
@@ -71,6 +72,8 @@ public class ExecHealthPolicySpec {
             + "once: a count (5) or a percentage (\"10%\", rounded down, at least 1). Past it, further unhealthy "
             + "nodes get only the annotation and condition, and their report says suppressed: maxUnhealthy. This "
             + "is the guard against cordon storms. Default: \"" + MAX_UNHEALTHY + "\".")
+    @ValidationRule(value = "type(self) == int ? self >= 0 : self.matches('" + PERCENT_PATTERN + "')",
+            message = "must be a count (0, 5) or a percentage from 0% to 100% (\"10%\")")
     private IntOrString maxUnhealthy;
 
     @JsonPropertyDescription("When true, execguard computes and reports everything (NodeExecHealth status.remediation, "
@@ -154,7 +157,7 @@ public class ExecHealthPolicySpec {
             }
             return v.getIntVal();
         }
-        String s = v.getStrVal() == null ? "" : v.getStrVal().trim();
+        String s = v.getStrVal() == null ? "" : v.getStrVal();
         if (!s.matches(PERCENT_PATTERN)) {
             throw new IllegalArgumentException("maxUnhealthy must be a count (5) or a percentage (\"10%\"), got '"
                     + v.getStrVal() + "'");

@@ -6,6 +6,7 @@ import java.util.Objects;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 
 import io.execguard.detect.Cause;
 import io.fabric8.generator.annotation.Min;
@@ -34,6 +35,7 @@ public class Incident {
     private List<String> nodes;
 
     @JsonPropertyDescription("When the controller first saw this incident (RFC 3339, UTC).")
+    @JsonSerialize(using = Rfc3339.class)
     private String since;
 
     public Incident() {

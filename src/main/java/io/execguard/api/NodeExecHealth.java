@@ -6,6 +6,8 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -29,6 +31,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
         + "daemon, an NFS server, a full pipe, a pid namespace teardown). One per Node, named after it and deleted "
         + "with it. The probe writes spec and status; the controller writes only status.remediation. "
         + "kubectl get neh shows the fleet at a glance; docs/DETECTION.md has the runbook for every finding type.")
+@ValidationRule(value = "self.spec.nodeName == self.metadata.name", message = "spec.nodeName must equal metadata.name",
+        fieldPath = ".spec.nodeName")
 @Group(NodeExecHealth.GROUP)
 @Version(NodeExecHealth.VERSION)
 @Plural(NodeExecHealth.PLURAL)
@@ -83,6 +87,7 @@ public class NodeExecHealth extends CustomResource<NodeExecHealthSpec, NodeExecH
     }
 
     @Override
+    @Required
     @JsonPropertyDescription("Which node this report is about. Set by the probe when it creates the resource.")
     public NodeExecHealthSpec getSpec() {
         return super.getSpec();

@@ -6,6 +6,7 @@ import java.util.Objects;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 
 import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Min;
@@ -63,6 +64,7 @@ public class NodeExecHealthStatus {
     @JsonPropertyDescription("When the probe last reported (RFC 3339, UTC). Updated at least once per heartbeat "
             + "(default 60s) even when nothing changed; a value older than staleAfterHeartbeats heartbeats means "
             + "the probe is not running or cannot reach the API server.")
+    @JsonSerialize(using = Rfc3339.class)
     private String lastProbeTime;
 
     @JsonPropertyDescription("Version of the execguard probe that wrote this status.")

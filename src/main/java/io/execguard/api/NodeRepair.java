@@ -6,7 +6,11 @@ import java.util.Objects;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 
+import io.execguard.repair.Repair;
+import io.execguard.repair.RepairKind;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Required;
 
 /**
@@ -19,9 +23,11 @@ public class NodeRepair {
 
     @Required
     @JsonPropertyDescription("When the repair was attempted (RFC 3339, UTC).")
+    @JsonSerialize(using = Rfc3339.class)
     private String time;
 
     @Required
+    @SchemaFrom(type = RepairKind.class)
     @JsonPropertyDescription("What was done. AbortFuseConnection: wrote 1 to /sys/fs/fuse/connections/<N>/abort. "
             + "HangUpLeakedSession: sent SIGHUP to a leaked exec session. KillLeakedSession: sent SIGKILL to a leaked "
             + "session still there after SIGHUP and a grace period.")
@@ -32,6 +38,7 @@ public class NodeRepair {
     private String target;
 
     @Required
+    @SchemaFrom(type = Repair.Result.class)
     @JsonPropertyDescription("Done, DryRun (remediation.dryRun: nothing was changed) or Failed (see detail).")
     private String result;
 

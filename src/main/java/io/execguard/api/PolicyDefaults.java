@@ -59,8 +59,11 @@ public final class PolicyDefaults {
      * {@code 2d}; a bare number is seconds (what {@code io.execguard.probe.Durations} parses).
      */
     public static final String DURATION_PATTERN = "^([0-9]+|([0-9]+(ms|s|m|h|d))+)$";
-    /** Accepted by {@code maxUnhealthy} as a string: a percentage. */
-    public static final String PERCENT_PATTERN = "^[0-9]+%$";
+    /**
+     * Accepted by {@code maxUnhealthy} as a string: a whole percentage from {@code 0%} to
+     * {@code 100%}, no sign, space or leading zero. The CRD's CEL rule on the field uses it too.
+     */
+    public static final String PERCENT_PATTERN = "^(100|[1-9]?[0-9])%$";
 
     private PolicyDefaults() {
     }

@@ -5,6 +5,9 @@ import java.util.Objects;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+
+import io.fabric8.generator.annotation.Pattern;
 
 /** What the controller did to the Node. Written only by the controller. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -29,6 +32,7 @@ public class RemediationStatus {
     private Action action;
 
     @JsonPropertyDescription("When the current action was applied (RFC 3339, UTC).")
+    @JsonSerialize(using = Rfc3339.class)
     private String since;
 
     @JsonPropertyDescription("Why: the finding types and causes that decided the action, or why the node was "
@@ -39,6 +43,8 @@ public class RemediationStatus {
             + "safety rule that held it back: maxUnhealthy (too many nodes already held), optOut (Node labelled "
             + "execguard.io/remediation=disabled), dryRun (policy dryRun: nothing is changed on Nodes), incident "
             + "(one backend failing on many nodes). Absent when the action is what the policy asked for.")
+    @Pattern("^(" + SUPPRESSED_MAX_UNHEALTHY + "|" + SUPPRESSED_OPT_OUT + "|" + SUPPRESSED_DRY_RUN + "|"
+            + SUPPRESSED_STALE + "|" + SUPPRESSED_INCIDENT + ")$")
     private String suppressed;
 
     public RemediationStatus() {

@@ -7,6 +7,7 @@ import java.util.Objects;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 
 import io.execguard.detect.Cause;
 import io.execguard.detect.Finding;
@@ -66,6 +67,7 @@ public class ReportedFinding {
 
     @JsonPropertyDescription("When the probe first saw this finding (RFC 3339, UTC). Unchanged while the finding "
             + "persists.")
+    @JsonSerialize(using = Rfc3339.class)
     private String firstSeen;
 
     @Min(0)

@@ -174,6 +174,12 @@ class PolicyDefaultsTest {
         assertTrue(e.getMessage().contains("'ten'"), e.getMessage());
         s.setMaxUnhealthy(new IntOrString(-1));
         assertThrows(IllegalArgumentException.class, () -> s.maxUnhealthyNodes(10));
+        for (String refused : List.of("150%", "101%", "10 %", " 10%", "-1%", "010%", "5", "%")) {
+            s.setMaxUnhealthy(new IntOrString(refused));
+            assertThrows(IllegalArgumentException.class, () -> s.maxUnhealthyNodes(10), refused);
+        }
+        s.setMaxUnhealthy(new IntOrString("0%"));
+        assertEquals(1, s.maxUnhealthyNodes(10), "0% rounds down to 0 but, as documented, holds at least one node");
     }
 
     @Test
