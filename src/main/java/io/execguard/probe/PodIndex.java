@@ -54,6 +54,11 @@ public final class PodIndex {
         }
     }
 
+    /** The pods indexed, as the informer's cache had them. */
+    public List<Pod> pods() {
+        return pods;
+    }
+
     private static void addAll(List<ContainerStatus> to, List<ContainerStatus> from) {
         if (from != null) {
             to.addAll(from);

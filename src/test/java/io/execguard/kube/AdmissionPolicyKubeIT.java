@@ -1,0 +1,232 @@
+package io.execguard.kube;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+import io.execguard.api.NodeExecHealth;
+import io.execguard.api.NodeExecHealthSpec;
+import io.execguard.api.NodeExecHealthStatus;
+import io.execguard.api.RemediationStatus;
+import io.execguard.api.Action;
+import io.execguard.api.Phase;
+
+/**
+ * The chart's ValidatingAdmissionPolicy (execguard-probe-own-node) on the real API server, with real
+ * tokens of the probe's service account. To see the policy alone, the account gets an extra test
+ * ClusterRole with every verb on nodeexechealths and their status, so each refusal below is the
+ * policy's, not RBAC's (the chart's own RBAC is ProbeRbacKubeIT's subject).
+ */
+class AdmissionPolicyKubeIT {
+
+    static final String PREFIX = "admission-policy-kube-it";
+    static final String NODE_A = PREFIX + "-a";
+    static final String NODE_B = PREFIX + "-b";
+    static final String NS = "execguard";
+    static final String PROBE_SA = "execguard-probe";
+    static final String OPERATOR_SA = "execguard-operator";
+    static final String POLICY = "execguard-probe-own-node";
+    static final String DENIED = "ValidatingAdmissionPolicy '" + POLICY + "' with binding '" + POLICY
+            + "' denied request: ";
+
+    static KubeCluster cluster;
+    static KubernetesClient admin;
+    static List<HasMetadata> chart = List.of();
+    static Node nodeA;
+    static Node nodeB;
+    static Pod probePod;
+    /** Token bound to the Pod on node A: carries authentication.kubernetes.io/node-name=A. */
+    static KubernetesClient bound;
+    /** Same service account, plain TokenRequest: no node claim. */
+    static KubernetesClient unbound;
+    static KubernetesClient operator;
+
+    @BeforeAll
+    static void up() {
+        cluster = KubeCluster.fromSystemProperties();
+        admin = cluster.admin();
+        cluster.applyCrds();
+        chart = cluster.applyChart(admin, KubeCluster.ACCESS_KINDS, Map.of());
+        admin.rbac().clusterRoles().resource(new ClusterRoleBuilder().withNewMetadata().withName(PREFIX)
+                .endMetadata().addNewRule().withApiGroups("execguard.io")
+                .withResources("nodeexechealths", "nodeexechealths/status").withVerbs("*").endRule().build())
+                .serverSideApply();
+        admin.rbac().clusterRoleBindings().resource(new ClusterRoleBindingBuilder().withNewMetadata()
+                .withName(PREFIX).endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", PREFIX)
+                .addNewSubject().withKind("ServiceAccount").withName(PROBE_SA).withNamespace(NS).endSubject().build())
+                .serverSideApply();
+        nodeA = cluster.createNode(admin, NODE_A, Map.of());
+        nodeB = cluster.createNode(admin, NODE_B, Map.of());
+        probePod = cluster.createPodOn(admin, NS, PREFIX + "-probe", PROBE_SA, NODE_A);
+        bound = cluster.withToken(cluster.podBoundToken(admin, probePod));
+        unbound = cluster.withToken(cluster.token(admin, NS, PROBE_SA));
+        operator = cluster.withToken(cluster.token(admin, NS, OPERATOR_SA));
+        // the policy and the extra role take effect asynchronously: wait until a dry-run create shows both
+        KubeCluster.await(Duration.ofSeconds(60), "the admission policy refuses, RBAC allows", () -> {
+            ApiCall c = ApiCall.of("dry-run create", () -> bound.resources(NodeExecHealth.class)
+                    .resource(report(NODE_B + "-dry", NODE_B + "-dry")).dryRun().create());
+            return c.code() == 403 && c.message().contains(DENIED);
+        });
+    }
+
+    @AfterAll
+    static void down() {
+        try {
+            for (KubernetesClient c : new KubernetesClient[] {bound, unbound, operator}) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+            admin.resources(NodeExecHealth.class).withName(NODE_A).delete();
+            admin.resources(NodeExecHealth.class).withName(NODE_B).delete();
+            if (probePod != null) {
+                admin.resource(probePod).withGracePeriod(0).delete();
+            }
+            admin.rbac().clusterRoleBindings().withName(PREFIX).delete();
+            admin.rbac().clusterRoles().withName(PREFIX).delete();
+            admin.nodes().withName(NODE_A).delete();
+            admin.nodes().withName(NODE_B).delete();
+            cluster.deleteAll(admin, chart);
+        } finally {
+            admin.close();
+        }
+    }
+
+    @Test
+    void aPodBoundTokenWritesItsOwnNodesReport() {
+        admin.resources(NodeExecHealth.class).withName(NODE_A).delete();
+        KubeCluster.await(Duration.ofSeconds(30), "no report for A", () ->
+                admin.resources(NodeExecHealth.class).withName(NODE_A).get() == null);
+
+        ApiCall wrongSpec = ApiCall.of("create A with spec.nodeName B", () -> bound.resources(NodeExecHealth.class)
+                .resource(report(NODE_A, NODE_B)).create());
+        assertEquals(403, wrongSpec.code(), wrongSpec.toString());
+        assertTrue(wrongSpec.message().contains(DENIED + "spec.nodeName must be " + NODE_A), wrongSpec.message());
+
+        ApiCall create = ApiCall.of("create A", () -> bound.resources(NodeExecHealth.class)
+                .resource(NodeExecHealth.forNode(nodeA)).create());
+        assertEquals(200, create.code(), create.toString());
+        ApiCall update = ApiCall.of("update A", () -> {
+            NodeExecHealth n = bound.resources(NodeExecHealth.class).withName(NODE_A).get();
+            n.getMetadata().setLabels(Map.of(PREFIX, "updated"));
+            bound.resources(NodeExecHealth.class).resource(n).update();
+        });
+        assertEquals(200, update.code(), update.toString());
+        ApiCall patchStatus = ApiCall.of("patch A/status", () -> bound.resources(NodeExecHealth.class)
+                .withName(NODE_A).editStatus(n -> withProbeStatus(n, "patched")));
+        assertEquals(200, patchStatus.code(), patchStatus.toString());
+        NodeExecHealth afterPatch = admin.resources(NodeExecHealth.class).withName(NODE_A).get();
+        assertEquals("patched", afterPatch.getStatus().getProbeVersion());
+        assertEquals("updated", afterPatch.getMetadata().getLabels().get(PREFIX));
+        ApiCall updateStatus = ApiCall.of("update A/status", () -> bound.resources(NodeExecHealth.class)
+                .resource(withProbeStatus(bound.resources(NodeExecHealth.class).withName(NODE_A).get(), "updated"))
+                .updateStatus());
+        assertEquals(200, updateStatus.code(), updateStatus.toString());
+        assertEquals("updated", admin.resources(NodeExecHealth.class).withName(NODE_A).get().getStatus()
+                .getProbeVersion());
+    }
+
+    @Test
+    void aPodBoundTokenIsRefusedForAnotherNode() {
+        String other = "the execguard probe on node " + NODE_A + " may only write NodeExecHealth/" + NODE_A
+                + ", not " + NODE_B;
+        admin.resources(NodeExecHealth.class).withName(NODE_B).delete();
+        KubeCluster.await(Duration.ofSeconds(30), "no report for B", () ->
+                admin.resources(NodeExecHealth.class).withName(NODE_B).get() == null);
+        refusedWith(ApiCall.of("create B", () -> bound.resources(NodeExecHealth.class)
+                .resource(NodeExecHealth.forNode(nodeB)).create()), DENIED + other);
+        assertNull(admin.resources(NodeExecHealth.class).withName(NODE_B).get(), "B was not created");
+
+        NodeExecHealth b = admin.resources(NodeExecHealth.class).resource(NodeExecHealth.forNode(nodeB)).create();
+        refusedWith(ApiCall.of("update B", () -> {
+            NodeExecHealth n = bound.resources(NodeExecHealth.class).withName(NODE_B).get();
+            n.getMetadata().setLabels(Map.of(PREFIX, "forged"));
+            bound.resources(NodeExecHealth.class).resource(n).update();
+        }), DENIED + other);
+        refusedWith(ApiCall.of("patch B/status", () -> bound.resources(NodeExecHealth.class).withName(NODE_B)
+                .editStatus(n -> withProbeStatus(n, "forged"))), DENIED + other);
+        refusedWith(ApiCall.of("update B/status", () -> bound.resources(NodeExecHealth.class)
+                .resource(withProbeStatus(bound.resources(NodeExecHealth.class).withName(NODE_B).get(), "forged"))
+                .updateStatus()), DENIED + other);
+        refusedWith(ApiCall.of("delete B", () -> bound.resources(NodeExecHealth.class).withName(NODE_B).delete()),
+                DENIED + other);
+
+        NodeExecHealth now = admin.resources(NodeExecHealth.class).withName(NODE_B).get();
+        assertEquals(b.getMetadata().getUid(), now.getMetadata().getUid(), "B still there");
+        assertEquals(b.getMetadata().getResourceVersion(), now.getMetadata().getResourceVersion(), "B unchanged");
+    }
+
+    @Test
+    void aTokenWithoutTheNodeClaimIsRefusedEvenForA() {
+        if (admin.resources(NodeExecHealth.class).withName(NODE_A).get() == null) {
+            admin.resources(NodeExecHealth.class).resource(NodeExecHealth.forNode(nodeA)).create();
+        }
+        String noClaim = DENIED + "the probe's service-account token carries no "
+                + "authentication.kubernetes.io/node-name claim";
+        refusedWith(ApiCall.of("plain token: patch A/status", () -> unbound.resources(NodeExecHealth.class)
+                .withName(NODE_A).editStatus(n -> withProbeStatus(n, "unbound"))), noClaim);
+        refusedWith(ApiCall.of("plain token: create " + NODE_A + "-x", () -> unbound.resources(NodeExecHealth.class)
+                .resource(report(NODE_A + "-x", NODE_A + "-x")).create()), noClaim);
+        refusedWith(ApiCall.of("plain token: delete A", () -> unbound.resources(NodeExecHealth.class)
+                .withName(NODE_A).delete()), noClaim);
+        assertTrue(admin.resources(NodeExecHealth.class).withName(NODE_A).get() != null, "A still there");
+    }
+
+    @Test
+    void theOperatorIsNotAffected() {
+        if (admin.resources(NodeExecHealth.class).withName(NODE_B).get() == null) {
+            admin.resources(NodeExecHealth.class).resource(NodeExecHealth.forNode(nodeB)).create();
+        }
+        // the operator's token has no node claim and B is no node of its: the policy must not match it
+        ApiCall c = ApiCall.of("operator: patch B/status (remediation)", () -> operator.resources(NodeExecHealth.class)
+                .withName(NODE_B).editStatus(n -> {
+                    NodeExecHealthStatus s = n.getStatus() == null ? new NodeExecHealthStatus() : n.getStatus();
+                    s.setPhase(Phase.Unknown);
+                    s.setRemediation(new RemediationStatus(Action.Cordon, Instant.now().toString(),
+                            PREFIX + ": operator write", null));
+                    n.setStatus(s);
+                    return n;
+                }));
+        assertEquals(200, c.code(), c.toString());
+        NodeExecHealth b = admin.resources(NodeExecHealth.class).withName(NODE_B).get();
+        assertEquals(Phase.Unknown, b.getStatus().getPhase());
+        assertEquals(PREFIX + ": operator write", b.getStatus().getRemediation().getReason());
+    }
+
+    private static void refusedWith(ApiCall c, String message) {
+        assertEquals(403, c.code(), c.toString());
+        assertTrue(c.message().contains(message), "wanted '" + message + "' in: " + c.message());
+    }
+
+    private static NodeExecHealth withProbeStatus(NodeExecHealth n, String probeVersion) {
+        NodeExecHealthStatus s = n.getStatus() == null ? new NodeExecHealthStatus() : n.getStatus();
+        s.setPhase(Phase.Healthy);
+        s.setProbeVersion(probeVersion);
+        s.setLastProbeTime(Instant.now().toString());
+        n.setStatus(s);
+        return n;
+    }
+
+    private static NodeExecHealth report(String name, String specNodeName) {
+        NodeExecHealth n = new NodeExecHealth();
+        n.getMetadata().setName(name);
+        n.setSpec(new NodeExecHealthSpec(specNodeName));
+        return n;
+    }
+}
