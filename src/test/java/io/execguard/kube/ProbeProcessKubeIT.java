@@ -273,6 +273,7 @@ class ProbeProcessKubeIT {
         Thread.sleep(HEARTBEAT.multipliedBy(3).toMillis());
         assertNull(admin.resources(NodeExecHealth.class).withName(node).get(), "report recreated without its Node");
         assertTrue(probe.isAlive(), tail());
+        assertTrue(Files.readString(log).contains("not creating a NodeExecHealth without its owner"), tail());
     }
 
     private static NodeExecHealth awaitReport(String what, Predicate<NodeExecHealth> cond) {
