@@ -72,7 +72,8 @@ class ProbeProcessKubeIT {
     private static final String HOLD_FINALIZER = "execguard.test/hold";
     private static final Duration HEARTBEAT = Duration.ofSeconds(3);
     private static final Duration STUCK_TERMINATING = Duration.ofSeconds(2);
-    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final Duration WAIT = Duration.ofSeconds(90);
+    private static final long GRACE_SECONDS = 8;
     private static final Pattern DENIED = Pattern.compile("(?i)\\b403\\b|forbidden|denied|admission");
 
     static KubeCluster cluster;
@@ -227,11 +228,16 @@ class ProbeProcessKubeIT {
             return p;
         });
         Instant deleteAt = Instant.now();
-        admin.pods().inNamespace(namespace).withName("held").withGracePeriod(1).delete();
+        admin.pods().inNamespace(namespace).withName("held").withGracePeriod(GRACE_SECONDS).delete();
         Pod deleting = admin.pods().inNamespace(namespace).withName("held").get();
         assertNotNull(deleting.getMetadata().getDeletionTimestamp(), "the finalizer holds the pod");
+        Instant graceEnds = OffsetDateTime.parse(deleting.getMetadata().getDeletionTimestamp()).toInstant();
         LOG.info("node {}: pod held deleted at {}: deletionTimestamp {} deletionGracePeriodSeconds {}", node, deleteAt,
-                deleting.getMetadata().getDeletionTimestamp(), deleting.getMetadata().getDeletionGracePeriodSeconds());
+                graceEnds, deleting.getMetadata().getDeletionGracePeriodSeconds());
+        // the server's semantics the probe relies on: the deletion timestamp is the end of the grace period
+        assertEquals(GRACE_SECONDS, deleting.getMetadata().getDeletionGracePeriodSeconds());
+        assertTrue(Math.abs(Duration.between(deleteAt.plusSeconds(GRACE_SECONDS), graceEnds).toMillis()) < 2_000,
+                () -> "deletionTimestamp " + graceEnds + " for a delete at " + deleteAt);
 
         NodeExecHealth stuck = awaitReport("PodStuckTerminating for " + namespace + "/held",
                 r -> stuckTerminating(r).isPresent());
@@ -239,9 +245,12 @@ class ProbeProcessKubeIT {
         assertEquals(namespace, f.getPodNamespace());
         assertEquals(held.getMetadata().getUid(), f.getPodUid());
         assertTrue(f.getMessage().contains(namespace + "/held"), f.getMessage());
-        Instant due = OffsetDateTime.parse(deleting.getMetadata().getDeletionTimestamp()).toInstant()
-                .plusSeconds(deleting.getMetadata().getDeletionGracePeriodSeconds()).plus(STUCK_TERMINATING);
-        assertFalse(Instant.now().isBefore(due), "reported before it was due");
+        // due at deletionTimestamp + threshold: not earlier, and without adding the grace period a second time
+        Instant firstSeen = Instant.parse(f.getFirstSeen());
+        Instant due = graceEnds.plus(STUCK_TERMINATING);
+        assertFalse(firstSeen.isBefore(due.minusSeconds(1)), () -> "first seen " + firstSeen + ", due " + due);
+        assertTrue(firstSeen.isBefore(due.plusSeconds(GRACE_SECONDS)),
+                () -> "first seen " + firstSeen + ": the grace period ending " + graceEnds + " was counted twice");
 
         // the kubelet's part once containers are gone: the finalizer is removed, the pod deleted for good
         admin.pods().inNamespace(namespace).withName("held").edit(p -> {
