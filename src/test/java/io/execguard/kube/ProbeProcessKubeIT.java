@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -46,6 +47,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 
 import io.execguard.api.ExecHealthPolicy;
 import io.execguard.api.ExecHealthPolicySpec;
@@ -59,7 +61,7 @@ import io.execguard.detect.FindingType;
  * DaemonSet pod: a token bound to a Pod on its Node (so it carries the node-name claim the chart's
  * admission policy checks), the chart's RBAC and admission policy, the CRDs. The host root is the
  * {@code seed000-pids-limit} fixture with its pod UID replaced by the UID the server gave a real Pod on
- * the node.
+ * the node. The steps share one probe process and run in order; the last deletes the Node.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ProbeProcessKubeIT {
@@ -90,6 +92,7 @@ class ProbeProcessKubeIT {
     static Path hostRoot;
     static Path log;
     static Process probe;
+    static String token;
 
     @BeforeAll
     static void up() throws Exception {
@@ -151,6 +154,7 @@ class ProbeProcessKubeIT {
         quietly(() -> admin.nodes().withName(node).delete());
         quietly(() -> admin.nodes().withName(otherNode).delete());
         quietly(() -> admin.resources(NodeExecHealth.class).withName(node).delete());
+        quietly(() -> admin.resources(NodeExecHealth.class).withName(otherNode).delete());
         quietly(() -> admin.namespaces().withName(namespace).withTimeout(60, TimeUnit.SECONDS).delete());
         quietly(() -> cluster.deleteAll(admin, chart));
     }
@@ -265,6 +269,20 @@ class ProbeProcessKubeIT {
 
     @Test
     @Order(4)
+    void theSameTokenIsDeniedAnotherNodesReport() {
+        NodeExecHealth foreign = NodeExecHealth.forNode(admin.nodes().withName(otherNode).get());
+        try (KubernetesClient asProbe = cluster.withToken(probeToken())) {
+            KubernetesClientException e = assertThrows(KubernetesClientException.class,
+                    () -> asProbe.resources(NodeExecHealth.class).resource(foreign).create());
+            assertEquals(403, e.getCode(), e::getMessage);
+            assertTrue(e.getMessage().contains("the execguard probe on node " + node + " may only write NodeExecHealth/"
+                    + node + ", not " + otherNode), e::getMessage);
+        }
+        assertNull(admin.resources(NodeExecHealth.class).withName(otherNode).get());
+    }
+
+    @Test
+    @Order(5)
     void loggedNoDenialAndKeepsRunning() throws IOException {
         assertTrue(probe.isAlive(), "probe exited " + (probe.isAlive() ? "" : probe.exitValue()) + ": " + tail());
         List<String> denials = Files.readAllLines(log).stream().filter(l -> DENIED.matcher(l).find()).toList();
@@ -273,7 +291,7 @@ class ProbeProcessKubeIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void deletingTheNodeGarbageCollectsItsReport() throws Exception {
         admin.nodes().withName(node).delete();
         KubeCluster.await(WAIT, "the garbage collector deleting NodeExecHealth/" + node,
@@ -336,8 +354,6 @@ class ProbeProcessKubeIT {
             return p;
         });
     }
-
-    static String token;
 
     private static String probeToken() {
         if (token == null) {
