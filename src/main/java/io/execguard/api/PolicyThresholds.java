@@ -47,8 +47,8 @@ public class PolicyThresholds {
     private Long leakedExecSessionSeconds;
 
     @Min(0)
-    @JsonPropertyDescription("Seconds past a pod's deletion timestamp plus its grace period before the pod is a "
-            + "PodStuckTerminating finding. Default: " + POD_STUCK_TERMINATING_SECONDS + ".")
+    @JsonPropertyDescription("Seconds past a pod's deletion timestamp (which the API server sets to the end of "
+            + "its grace period) before the pod is a PodStuckTerminating finding. Default: " + POD_STUCK_TERMINATING_SECONDS + ".")
     private Long podStuckTerminatingSeconds;
 
     @Min(1)

@@ -34,7 +34,8 @@ import io.execguard.repair.RepairAction;
 /**
  * Writes a node's {@link ProbeReport} into {@code NodeExecHealth/<node>.status}, changing the
  * probe's own fields only, so the controller's {@code status.remediation} is never
- * overwritten. Creates the resource (owned by its Node) when it is missing. Conditions keep their
+ * overwritten. Creates the resource (owned by its Node) when it is missing, and never without its Node: while
+ * the Node does not exist every write fails with {@link NodeMissingException}. Conditions keep their
  * {@code lastTransitionTime} while their status is unchanged.
  */
 public final class KubeStatusWriter implements StatusWriter {
@@ -158,17 +159,12 @@ public final class KubeStatusWriter implements StatusWriter {
         NodeExecHealth existing = resources.withName(nodeName).get();
         if (existing == null) {
             Node node = client.nodes().withName(nodeName).get();
-            NodeExecHealth neh;
             if (node == null) {
-                LOG.warn("node {}: Node object not found; creating its NodeExecHealth without an owner reference",
-                        nodeName);
-                neh = new NodeExecHealth();
-                neh.getMetadata().setName(nodeName);
-                neh.setSpec(new io.execguard.api.NodeExecHealthSpec(nodeName));
-            } else {
-                neh = NodeExecHealth.forNode(node);
+                // the Node was deleted (a DaemonSet pod only starts on a registered node): a report without its
+                // owner reference would outlive the node forever, so none is written; the publisher retries
+                throw new NodeMissingException(nodeName);
             }
-            existing = resources.resource(neh).create();
+            existing = resources.resource(NodeExecHealth.forNode(node)).create();
             LOG.info("node {}: created NodeExecHealth", nodeName);
         }
         cached = existing;
@@ -241,5 +237,13 @@ public final class KubeStatusWriter implements StatusWriter {
 
     private static String truncate(String s, int max) {
         return s.length() <= max ? s : s.substring(0, max - 1) + "…";
+    }
+
+    /** The probe's Node does not exist (deleted): its report is not (re)created, the write is retried later. */
+    public static final class NodeMissingException extends IllegalStateException {
+        NodeMissingException(String nodeName) {
+            super("Node " + nodeName + " not found: not creating a NodeExecHealth without its owner (it would outlive "
+                    + "the node)");
+        }
     }
 }

@@ -83,8 +83,10 @@ public final class PodIndex {
     }
 
     /**
-     * Pods whose deletion is overdue: deletion timestamp plus deletion grace period plus
-     * {@code threshold} has passed. Linked to host evidence (a finding of the same pod) when there is any.
+     * Pods whose deletion is overdue: deletion timestamp plus {@code threshold} has passed. The API server
+     * sets the deletion timestamp to the delete request's time plus the grace period (it moves it earlier
+     * when a later request shortens the grace period), so the timestamp is already the end of the grace
+     * period and {@code deletionGracePeriodSeconds} is not added again. Linked to host evidence (a finding of the same pod) when there is any.
      */
     public List<Finding> stuckTerminating(Instant now, Duration threshold, List<Finding> hostFindings) {
         List<Finding> out = new ArrayList<>();
@@ -93,10 +95,8 @@ public final class PodIndex {
             if (ts == null) {
                 continue;
             }
-            long grace = p.getMetadata().getDeletionGracePeriodSeconds() == null ? 0
-                    : p.getMetadata().getDeletionGracePeriodSeconds();
-            Instant deleted = OffsetDateTime.parse(ts).toInstant();
-            Instant due = deleted.plusSeconds(grace).plus(threshold);
+            Instant graceEnded = OffsetDateTime.parse(ts).toInstant();
+            Instant due = graceEnded.plus(threshold);
             if (now.isBefore(due)) {
                 continue;
             }
@@ -106,7 +106,7 @@ public final class PodIndex {
                     .filter(f -> { PodRef r = attribute(f); return r != null && r.uid() != null && r.uid().equals(uid); })
                     .findFirst().orElse(null);
             String who = p.getMetadata().getNamespace() + "/" + p.getMetadata().getName();
-            long overdue = Duration.between(deleted.plusSeconds(grace), now).toSeconds();
+            long overdue = Duration.between(graceEnded, now).toSeconds();
             String msg = "pod " + who + " was deleted " + io.execguard.detect.Evidence.duration(overdue)
                     + " past its grace period and is still terminating"
                     + (evidence == null ? "; no stuck task of it was found on the host (check finalizers and kubelet logs)."

@@ -14,7 +14,7 @@ import java.util.Map;
  * @param heartbeat           {@code HEARTBEAT}, default 60s: how often lastProbeTime is refreshed when nothing changed
  * @param metricsPort         {@code METRICS_PORT}, default 9090: /metrics, /healthz, /readyz
  * @param readTimeout         {@code READ_TIMEOUT}, default 1s: deadline for reads that can block on a stuck task
- * @param podStuckTerminating {@code POD_STUCK_TERMINATING}, default 2m past deletion timestamp + grace period,
+ * @param podStuckTerminating {@code POD_STUCK_TERMINATING}, default 2m past the deletion timestamp (the end of the grace period),
  *                            used while no ExecHealthPolicy selects the node (a policy's own value wins)
  * @param maxFindings         {@code MAX_FINDINGS}, default 50: findings kept in the status
  */

@@ -30,10 +30,10 @@ class PodIndexTest {
     }
 
     @Test
-    void podStuckTerminatingAfterDeletionPlusGracePlusThresholdAndLinkedToHostEvidence() {
+    void podStuckTerminatingAfterDeletionTimestampPlusThresholdAndLinkedToHostEvidence() {
         Instant now = Instant.parse("2026-11-23T10:00:00Z");
         Pod overdue = ProbeTestData.pod("shop", "web-1", "u1", "app", "containerd://" + CID, "2026-11-23T09:57:00Z");
-        Pod recent = ProbeTestData.pod("shop", "web-2", "u2", "app", "containerd://" + "a".repeat(64), "2026-11-23T09:58:00Z");
+        Pod recent = ProbeTestData.pod("shop", "web-2", "u2", "app", "containerd://" + "a".repeat(64), "2026-11-23T09:58:30Z");
         PodIndex idx = new PodIndex(List.of(overdue, recent));
         var evidence = finding(FindingType.UnkillableTask, 77, CID);
         var stuck = idx.stuckTerminating(now, Duration.ofMinutes(2), List.of(evidence));
@@ -44,11 +44,14 @@ class PodIndexTest {
         assertEquals(Severity.Critical, f.severity());
         assertEquals("u1", f.podUid());
         assertEquals(77, f.pid());
-        assertTrue(f.message().startsWith("pod shop/web-1 was deleted 2m30s past its grace period"), f.message());
+        assertTrue(f.message().startsWith("pod shop/web-1 was deleted 3m00s past its grace period"), f.message());
 
         var noEvidence = idx.stuckTerminating(now, Duration.ofMinutes(2), List.of());
         assertEquals(Severity.Warning, noEvidence.get(0).severity());
         assertEquals(Cause.Unknown, noEvidence.get(0).cause());
+        // the deletion timestamp already is the end of the 30 s grace period: not added again
+        assertEquals(1, idx.stuckTerminating(Instant.parse("2026-11-23T09:59:00Z"), Duration.ofMinutes(2), List.of())
+                .size());
         // two minutes later the second pod is overdue too
         assertEquals(2, idx.stuckTerminating(now.plusSeconds(120), Duration.ofMinutes(2), List.of()).size());
     }

@@ -144,6 +144,22 @@ class ProbeMockServerTest {
     }
 
     @Test
+    void writesNoOwnerlessReportOnceItsNodeIsGone() {
+        scan();
+        assertNotNull(neh());
+        client.nodes().withName(NODE).delete();
+        client.resources(NodeExecHealth.class).withName(NODE).delete(); // what the garbage collector does
+        host.set(snapshot(stuckInit(4242, "c0ffee"))); // a change: the publisher writes at once
+        scan();
+        assertNull(neh(), "a report without its Node would never be garbage-collected");
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).endMetadata().build()).create();
+        clock.now = clock.now.plusSeconds(120); // past the publisher's backoff
+        scan();
+        assertEquals(client.nodes().withName(NODE).get().getMetadata().getUid(),
+                neh().getMetadata().getOwnerReferences().get(0).getUid());
+    }
+
+    @Test
     void createsTheReportOwnedByItsNode() {
         scan();
         NodeExecHealth neh = neh();
