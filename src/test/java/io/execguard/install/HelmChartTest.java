@@ -143,7 +143,7 @@ class HelmChartTest {
                 "/events", Set.of("create", "patch")), verbsByResource(r.get("ClusterRole", OPERATOR)));
         Map<String, Object> lease = r.get("Role", OPERATOR + "-leader-election");
         assertEquals(Chart.NAMESPACE, str(lease, "metadata", "namespace"));
-        assertEquals(Map.of("coordination.k8s.io/leases", Set.of("get", "create", "update")), verbsByResource(lease));
+        assertEquals(Map.of("coordination.k8s.io/leases", Set.of("get", "create", "update", "patch")), verbsByResource(lease));
         assertEquals(OPERATOR, ((List<Map<String, Object>>) r.get("RoleBinding", OPERATOR + "-leader-election")
                 .get("subjects")).get(0).get("name"));
         // no leases anywhere cluster-wide
