@@ -21,8 +21,11 @@ import org.slf4j.LoggerFactory;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -238,15 +241,14 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                 return plan;
             }
             try {
+                Node current = fresh;
                 if (plan.touchesSpecOrMetadata()) {
                     plan.applyTo(fresh);
-                    client.nodes().resource(fresh).update();
+                    current = client.nodes().resource(fresh).update();
                     metrics.inc("execguard_node_writes_total", "object", "node");
                 }
                 if (plan.condition() != null) {
-                    Node forStatus = plan.touchesSpecOrMetadata() ? client.nodes().withName(name).get() : fresh;
-                    setCondition(forStatus, plan.condition());
-                    client.nodes().resource(forStatus).updateStatus();
+                    patchCondition(current, keepTransitionTime(current, plan.condition()));
                     metrics.inc("execguard_node_writes_total", "object", "node-status");
                 }
                 plan.describe().forEach(what -> metrics.inc("execguard_actions_total", "kind", what.split(" ")[0]));
@@ -261,21 +263,45 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         return last;
     }
 
-    /** Replaces our condition in the Node's status, keeping every other condition (the kubelet's) as is. */
-    private static void setCondition(Node node, io.fabric8.kubernetes.api.model.NodeCondition c) {
-        if (node.getStatus() == null) {
-            node.setStatus(new io.fabric8.kubernetes.api.model.NodeStatus());
-        }
-        List<io.fabric8.kubernetes.api.model.NodeCondition> conds = node.getStatus().getConditions() == null
-                ? new ArrayList<>() : new ArrayList<>(node.getStatus().getConditions());
-        io.fabric8.kubernetes.api.model.NodeCondition prev = conds.stream()
-                .filter(x -> NodePlan.CONDITION_TYPE.equals(x.getType())).findFirst().orElse(null);
-        if (prev != null && prev.getStatus().equals(c.getStatus())) {
+    /**
+     * Our condition as it should be written: the transition time stays the one the Node carries while the
+     * status (True/False/Unknown) does not change.
+     */
+    private static NodeCondition keepTransitionTime(Node node, NodeCondition c) {
+        NodeCondition prev = NodePlan.condition(node);
+        if (prev != null && Objects.equals(prev.getStatus(), c.getStatus())) {
             c.setLastTransitionTime(prev.getLastTransitionTime());
         }
-        conds.removeIf(x -> NodePlan.CONDITION_TYPE.equals(x.getType()));
-        conds.add(c);
-        node.getStatus().setConditions(conds);
+        return c;
+    }
+
+    /**
+     * Writes our condition into the Node's status.conditions with a JSON patch of nodes/status (the verb the
+     * chart grants there): it replaces or appends only our entry, by its index in the Node as read, and
+     * carries that read's resourceVersion, so the API server answers 409 if the kubelet (or anyone) changed
+     * the Node since, and the caller re-reads and re-plans. Other conditions are never rewritten.
+     */
+    private void patchCondition(Node read, NodeCondition c) {
+        List<NodeCondition> conds = read.getStatus() == null || read.getStatus().getConditions() == null ? List.of()
+                : read.getStatus().getConditions();
+        int at = -1;
+        for (int i = 0; i < conds.size(); i++) {
+            if (NodePlan.CONDITION_TYPE.equals(conds.get(i).getType())) {
+                at = i;
+            }
+        }
+        List<Map<String, Object>> ops = new ArrayList<>();
+        ops.add(Map.of("op", "replace", "path", "/metadata/resourceVersion",
+                "value", read.getMetadata().getResourceVersion()));
+        if (read.getStatus() == null || read.getStatus().getConditions() == null) {
+            ops.add(Map.of("op", "add", "path", "/status/conditions", "value", List.of(c)));
+        } else if (at < 0) {
+            ops.add(Map.of("op", "add", "path", "/status/conditions/-", "value", c));
+        } else {
+            ops.add(Map.of("op", "replace", "path", "/status/conditions/" + at, "value", c));
+        }
+        client.nodes().withName(read.getMetadata().getName()).subresource("status")
+                .patch(PatchContext.of(PatchType.JSON), client.getKubernetesSerialization().asJson(ops));
     }
 
     /** Writes status.remediation (and Unknown for stale reports) when it changed; returns whether it did. */
