@@ -414,7 +414,8 @@ public final class HostReader {
 
     private HostInfo readHostInfo(double uptime, List<String> runtimes) {
         return new HostInfo(sysctlText("kernel/hostname"), sysctlText("kernel/osrelease"), new CgroupReader(paths).layout(),
-                runtimes, sysctl("kernel/pty/nr"), sysctl("kernel/pty/max"), sysctl("fs/pipe-user-pages-soft"),
+                runtimes, sysctl("kernel/pty/nr"), sysctl("kernel/pty/max"), sysctl("kernel/pty/reserve"),
+                sysctl("fs/pipe-user-pages-soft"),
                 sysctl("fs/pipe-user-pages-hard"), sysctl("fs/pipe-max-size"), uptime);
     }
 
