@@ -38,8 +38,9 @@ public class HostStatus {
     private Long ptyNr;
 
     @Min(0)
-    @JsonPropertyDescription("kernel.pty.max: the limit on pseudo-terminals. When ptyNr reaches it, new "
-            + "interactive execs fail.")
+    @JsonPropertyDescription("kernel.pty.max: the limit on pseudo-terminals. Containers' /dev/pts may use "
+            + "only kernel.pty.max - kernel.pty.reserve (default 1024) of them: when ptyNr reaches that, interactive "
+            + "execs into containers fail.")
     private Long ptyMax;
 
     @Min(0)

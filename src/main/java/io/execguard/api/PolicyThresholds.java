@@ -61,8 +61,9 @@ public class PolicyThresholds {
 
     @Min(1)
     @Max(100)
-    @JsonPropertyDescription("kernel.pty.nr at or above this percentage of kernel.pty.max is a PtyExhaustionRisk "
-            + "finding. Default: " + PTY_PERCENT + ".")
+    @JsonPropertyDescription("kernel.pty.nr at or above this percentage of the ptys containers may use "
+            + "(kernel.pty.max - kernel.pty.reserve) is a PtyExhaustionRisk Warning; at that limit it is Critical. "
+            + "Default: " + PTY_PERCENT + ".")
     private Integer ptyPercent;
 
     @Min(0)

@@ -68,6 +68,7 @@ public final class SyntheticHost {
         h.sysctl("kernel.osrelease", "6.18.44");
         h.sysctl("kernel.pty.nr", "3");
         h.sysctl("kernel.pty.max", "4096");
+        h.sysctl("kernel.pty.reserve", "1024");
         h.sysctl("fs.pipe-user-pages-soft", "16384");
         h.sysctl("fs.pipe-user-pages-hard", "0");
         h.sysctl("fs.pipe-max-size", "1048576");

@@ -125,6 +125,24 @@ public final class Evidence {
         return b.toString();
     }
 
+    /**
+     * How long the thread has been off-CPU, as the evidence allows: "6d02h" from {@code se.exec_start}, or,
+     * where the kernel hides that, "up to 6d02h (its age)".
+     */
+    static String offCpu(ProcessSnapshot p, ThreadSnapshot t) {
+        return Double.isNaN(t.blockedForSeconds()) ? "up to " + duration(p.ageSeconds()) + " (its age)"
+                : duration(t.blockedForSeconds());
+    }
+
+    /** " of container 6643cd073492", " of pod <uid>", or " on the host" when neither is known. */
+    static String where(ProcessSnapshot p) {
+        if (p.containerId() != null) {
+            return " of " + shortId(p.containerId());
+        }
+        String pod = p.cgroup() == null ? null : p.cgroup().podUid();
+        return pod != null ? " of pod " + pod : " on the host";
+    }
+
     /** 45s, 12m30s, 3h05m, 2d04h. */
     public static String duration(double seconds) {
         long s = Math.round(seconds);

@@ -14,7 +14,7 @@ public enum FindingType {
     PidsLimitReached,
     /** An exec'd shell with a terminal, left behind by a vanished client. */
     LeakedExecSession,
-    /** kernel.pty.nr close to kernel.pty.max: new terminals (exec -it) will fail. */
+    /** kernel.pty.nr close to what containers may use (max - reserve): exec -it into containers fails there. */
     PtyExhaustionRisk,
     /** Pipes may get a single page: runtime helpers can deadlock writing to them. */
     PipeBufferExhaustionRisk,

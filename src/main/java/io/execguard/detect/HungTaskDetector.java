@@ -46,8 +46,8 @@ public final class HungTaskDetector implements Detector {
             }
             Cause cause = rules.classify(t);
             MountRef mount = Evidence.mountFor(cause, p, s);
-            String msg = "pid " + p.pid() + " (" + t.comm() + ")" + (p.containerId() == null ? " on the host" : " of " + Evidence.shortId(p.containerId()))
-                    + " has been in uninterruptible sleep for " + Evidence.duration(blocked) + ", "
+            String msg = "pid " + p.pid() + " (" + t.comm() + ")" + Evidence.where(p)
+                    + " has been in uninterruptible sleep for " + Evidence.offCpu(p, t) + ", "
                     + CauseText.waitingFor(cause, t, mount) + "; " + CauseText.remedy(cause, mount) + ".";
             out.add(Evidence.task(FindingType.HungTask, cause, Severity.Warning, msg, p, t, null, mount));
         }

@@ -52,10 +52,13 @@ public final class LeakedExecSessionDetector implements Detector {
             if (p.ageSeconds() < thresholds.leakedExecSession() || idle < thresholds.leakedExecSession()) {
                 continue;
             }
+            String quiet = !Double.isNaN(p.ttyIdleSeconds())
+                    ? "its terminal idle for " + Evidence.duration(idle)
+                    : "waiting to read its terminal (the terminal's times are unreadable)";
             String msg = "exec session pid " + p.pid() + " (" + p.comm() + ") in " + Evidence.shortId(p.containerId())
-                    + " has held a terminal for " + Evidence.duration(p.ageSeconds()) + ", idle for "
-                    + Evidence.duration(idle) + ": its client is likely gone and nothing will end it; "
-                    + "kill it (kill -HUP " + p.pid() + ") before ptys run out.";
+                    + " has held a terminal for " + Evidence.duration(p.ageSeconds()) + ", " + quiet
+                    + ": its client is likely gone, and the shell keeps its pty until it exits; "
+                    + "end it with kill -HUP " + p.pid() + ".";
             out.add(Evidence.task(FindingType.LeakedExecSession, Cause.Unknown, Severity.Warning, msg, p, t, null,
                     null));
         }

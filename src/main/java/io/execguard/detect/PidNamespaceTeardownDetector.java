@@ -37,8 +37,10 @@ public final class PidNamespaceTeardownDetector implements Detector {
                     continue;
                 }
                 String msg = "the init of " + Evidence.shortId(p.containerId()) + " (pid " + p.pid() + ", "
-                        + p.comm() + ") has been tearing down its pid namespace for " + Evidence.duration(blocked)
-                        + blockers(p, s) + ": kill and pod deletion hang and new execs fail with setns errors; "
+                        + p.comm() + ") has been tearing down its pid namespace for " + Evidence.offCpu(p, t)
+                        + blockers(p, s)
+                        + ": the namespace takes no new pids, so new execs fail (setns errors), and kill and pod "
+                        + "deletion hang until its other tasks have exited; "
                         + CauseText.remedy(Cause.PidNamespaceTeardown, null) + ".";
                 out.add(Evidence.task(FindingType.PidNamespaceTeardownStuck, Cause.PidNamespaceTeardown,
                         Severity.Critical, msg, p, t, null, null));
@@ -56,7 +58,7 @@ public final class PidNamespaceTeardownDetector implements Detector {
                 && ("do_wait".equals(t.wchan()) || "kernel_wait4".equals(t.wchan()));
     }
 
-    /** ", waiting for pid 7 (ndrive) stuck waiting for a FUSE daemon's answer" — other stuck tasks of the container. */
+    /** ", waiting for pid 7 (ndrive) in FuseRequest": the container's other tasks in D or with SIGKILL pending. */
     private String blockers(ProcessSnapshot init, HostSnapshot s) {
         if (init.containerId() == null) {
             return "";

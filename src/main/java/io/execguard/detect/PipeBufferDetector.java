@@ -30,14 +30,16 @@ public final class PipeBufferDetector implements Detector {
         StringBuilder msg = new StringBuilder();
         if (lowSoft) {
             msg.append("fs.pipe-user-pages-soft is ").append(h.pipeUserPagesSoft())
-                    .append(" pages (default 16384): users past it get one-page pipes");
+                    .append(" pages (default 16384): users without CAP_SYS_RESOURCE who hold more pipe pages than "
+                            + "that get new pipes of the minimum size (one or two pages, by kernel)");
         }
         if (writer != null) {
             msg.append(lowSoft ? ", and " : "").append("pid ").append(writer.pid()).append(" (").append(writer.comm())
                     .append(") is stuck writing a full pipe");
         }
         msg.append(": runtime helpers such as runc init can deadlock writing to a pipe their parent reads only "
-                + "after they exit; restore fs.pipe-user-pages-soft to 16384.");
+                + "after they exit; ").append(lowSoft ? "restore fs.pipe-user-pages-soft to 16384"
+                        : "kill the stuck writer or drain its pipe").append('.');
         return List.of(new Finding(FindingType.PipeBufferExhaustionRisk, Cause.PipeFull,
                 writer != null ? Severity.Critical : Severity.Warning, Scope.Node, msg.toString(),
                 writer == null ? null : writer.pid(), null, writer == null ? null : writer.comm(), null, null,

@@ -48,7 +48,8 @@ public final class StuckRuntimeInitDetector implements Detector {
             String container = p.containerId() != null ? p.containerId() : fallback;
             String msg = "runc init (pid " + p.pid() + ") for " + Evidence.shortId(container) + " has been alive "
                     + Evidence.duration(p.ageSeconds()) + ", " + CauseText.waitingFor(cause, t, mount)
-                    + ": execs into this container hang and the runtime may block on its lock; "
+                    + ": the exec (or start) it was run for has not begun, and the runtime may block on this "
+                    + "container until it ends; "
                     + CauseText.remedy(cause, mount) + ".";
             out.add(Evidence.task(FindingType.StuckRuntimeInit, cause, Severity.Critical, msg, p, t, fallback, mount));
         }

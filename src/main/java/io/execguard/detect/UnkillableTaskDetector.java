@@ -39,10 +39,12 @@ public final class UnkillableTaskDetector implements Detector {
             Cause cause = rules.classify(t);
             MountRef mount = Evidence.mountFor(cause, p, s);
             String who = t.tid() == p.pid() ? "pid " + p.pid() : "thread " + t.tid() + " of pid " + p.pid();
-            String msg = who + " (" + t.comm() + ") has had SIGKILL pending for " + Evidence.duration(blocked)
-                    + " but cannot die, " + CauseText.waitingFor(cause, t, mount)
-                    + ": kill, docker kill and pod deletion will not complete; " + CauseText.remedy(cause, mount)
-                    + ".";
+            boolean contained = Evidence.scopeOf(p) == Scope.Container;
+            String msg = who + " (" + t.comm() + ")" + Evidence.where(p) + " has SIGKILL pending and has not run for "
+                    + Evidence.offCpu(p, t) + ", " + CauseText.waitingFor(cause, t, mount)
+                    + ": it cannot exit until that wait ends, so "
+                    + (contained ? "kill, docker kill and pod deletion do" : "kill does") + " not complete; "
+                    + CauseText.remedy(cause, mount) + ".";
             out.add(Evidence.task(FindingType.UnkillableTask, cause, Severity.Critical, msg, p, t, null, mount));
         }
         return out;

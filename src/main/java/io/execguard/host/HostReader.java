@@ -178,18 +178,34 @@ public final class HostReader {
         Path pidDir = paths.proc().resolve(Integer.toString(pid));
         List<ThreadSnapshot> threads = new ArrayList<>(s.threads().size());
         int nsPid = -1;
+        // The kernel reads a task's stack under its thread group's exec lock (cred_guard_mutex before 5.7,
+        // exec_update_lock since), which a task stuck in execve holds: once one thread's stack read times out,
+        // the other threads' reads would wait on the same lock.
+        boolean stackLocked = false;
         for (ProcStat ts : s.threads()) {
             Path taskDir = paths.task(pid, ts.tid());
             ProcStatus status = readStatus(taskDir, warnings);
             if (ts.tid() == pid) {
                 nsPid = status.innermostNsPid();
             }
-            String wchan = readSmall(taskDir.resolve("wchan"));
+            String wchan = readUnderDeadline(taskDir.resolve("wchan"), warnings);
             if (wchan != null && (wchan.isEmpty() || wchan.equals("0"))) {
                 wchan = null;
             }
-            String stackText = readSmall(taskDir.resolve("stack"));
-            List<String> stack = stackText == null ? List.of() : KernelStack.parse(stackText);
+            List<String> stack = List.of();
+            if (!stackLocked) {
+                Path stackFile = taskDir.resolve("stack");
+                Read st = slow.readString(stackFile);
+                if (st.isOk()) {
+                    stack = KernelStack.parse(st.text());
+                } else if (st.status() == Read.Status.TIMED_OUT || st.status() == Read.Status.SKIPPED) {
+                    stackLocked = true;
+                    warnings.add("reading " + stackFile + " " + (st.status() == Read.Status.TIMED_OUT ? "timed out ("
+                            + st.detail() + ")" : "was skipped (" + st.detail() + ")")
+                            + ": the kernel reads a stack under the task's exec lock, which a task in execve holds; "
+                            + "the stacks of pid " + pid + " are left out and its cause is judged from wchan");
+                }
+            }
             double blockedFor = blockedFor(taskDir, uptime, Math.max(0, uptime - (double) ts.startTime() / CLOCK_TICKS));
             threads.add(new ThreadSnapshot(ts.tid(), ts.comm(), ts.state(), ts.flags(),
                     ts.pending() | status.sigPnd(), status.shdPnd(), wchan, stack, status.contextSwitches(),
@@ -351,7 +367,19 @@ public final class HostReader {
         }
     }
 
-    /** Small procfs file that never blocks on another task (stat, status, wchan, stack, sched). */
+    /**
+     * {@code wchan} through the deadline: kernels print it without sleeping locks, but a fixture or a
+     * misbehaving file system in its place must not hold up the scan. A timeout is a warning, the value unknown.
+     */
+    private String readUnderDeadline(Path file, List<String> warnings) {
+        Read r = slow.readString(file);
+        if (r.status() == Read.Status.TIMED_OUT) {
+            warnings.add("reading " + file + " timed out (" + r.detail() + "); left out");
+        }
+        return r.isOk() ? r.text() : null;
+    }
+
+    /** Small procfs file that never blocks on another task (stat, status, sched). */
     private static String readSmall(Path file) {
         try {
             return Files.readString(file, StandardCharsets.UTF_8);
@@ -386,7 +414,8 @@ public final class HostReader {
 
     private HostInfo readHostInfo(double uptime, List<String> runtimes) {
         return new HostInfo(sysctlText("kernel/hostname"), sysctlText("kernel/osrelease"), new CgroupReader(paths).layout(),
-                runtimes, sysctl("kernel/pty/nr"), sysctl("kernel/pty/max"), sysctl("fs/pipe-user-pages-soft"),
+                runtimes, sysctl("kernel/pty/nr"), sysctl("kernel/pty/max"), sysctl("kernel/pty/reserve"),
+                sysctl("fs/pipe-user-pages-soft"),
                 sysctl("fs/pipe-user-pages-hard"), sysctl("fs/pipe-max-size"), uptime);
     }
 

@@ -101,7 +101,8 @@ public record ProbeReport(String phase, List<Item> findings, boolean truncated, 
         }
         if (host != null) {
             b.append('|').append(host.kernel()).append(',').append(host.runtimes()).append(',').append(host.ptyNr())
-                    .append(',').append(host.ptyMax()).append(',').append(host.pipeUserPagesSoft()).append(',')
+                    .append(',').append(host.ptyMax()).append(',').append(host.ptyReserve()).append(',')
+                    .append(host.pipeUserPagesSoft()).append(',')
                     .append(host.pipeUserPagesHard()).append(',').append(host.pipeMaxSize());
         }
         return b.toString();

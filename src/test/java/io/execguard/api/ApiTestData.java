@@ -24,7 +24,7 @@ final class ApiTestData {
     static final String POD_UID = "7e1f3a5b-9c2d-4e6f-8a1b-3c5d7e9f1a2b";
     static final Instant T0 = Instant.parse("2026-11-23T09:57:12Z");
 
-    static final HostInfo HOST = new HostInfo("worker-1", "6.8.0-1017-aws", "v2", List.of("containerd"), 3, 4096,
+    static final HostInfo HOST = new HostInfo("worker-1", "6.8.0-1017-aws", "v2", List.of("containerd"), 3, 4096, 1024,
             16384, 0, 1048576, 86400.5);
 
     private ApiTestData() {

@@ -65,7 +65,7 @@ class ReportedFindingTest {
 
     @Test
     void hostStatusDropsUnreadableSysctls() {
-        HostStatus h = HostStatus.from(new HostInfo("n", "6.1", "v1", List.of("dockerd"), -1, 4096, 16384, -1, 1048576, 5));
+        HostStatus h = HostStatus.from(new HostInfo("n", "6.1", "v1", List.of("dockerd"), -1, 4096, 1024, 16384, -1, 1048576, 5));
         assertNull(h.getPtyNr());
         assertEquals(4096L, h.getPtyMax());
         assertNull(h.getPipeUserPagesHard());

@@ -124,6 +124,7 @@ class ScenarioTest {
         assertEquals(Set.of(30113, 41207), pids);
         JsonNode pty = one(r, "PtyExhaustionRisk");
         assertEquals("Node", pty.path("scope").asText());
+        assertEquals("Critical", pty.path("severity").asText(), "3968 is past the 3072 that containers may use");
         assertTrue(pty.path("message").asText().contains("3968 of kernel.pty.max 4096"), pty::toString);
         assertTrue(pty.path("message").asText().contains("2 leaked exec sessions"), pty::toString);
     }

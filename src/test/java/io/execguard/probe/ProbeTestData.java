@@ -17,7 +17,7 @@ import io.execguard.host.ThreadSnapshot;
 /** Small hand-written snapshots and findings for probe tests. */
 final class ProbeTestData {
     static final String CID = "e318f67bce5c36e39bc2e0c136ea9cd366b22ba5ae216c485232ce4a0541858b";
-    static final HostInfo HOST = new HostInfo("node-a", "6.18.0", "hybrid", List.of("containerd"), 3, 4096, 16384, 0,
+    static final HostInfo HOST = new HostInfo("node-a", "6.18.0", "hybrid", List.of("containerd"), 3, 4096, 1024, 16384, 0,
             1048576, 1000);
 
     private ProbeTestData() {

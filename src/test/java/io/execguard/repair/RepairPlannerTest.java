@@ -31,7 +31,7 @@ class RepairPlannerTest {
 
     static final String CID = "e318f67bce5c36e39bc2e0c136ea9cd366b22ba5ae216c485232ce4a0541858b";
     static final Instant NOW = Instant.parse("2026-11-23T12:00:00Z");
-    static final HostInfo HOST = new HostInfo("node-a", "6.1.0", "hybrid", List.of("containerd"), 3, 4096, 16384, 0,
+    static final HostInfo HOST = new HostInfo("node-a", "6.1.0", "hybrid", List.of("containerd"), 3, 4096, 1024, 16384, 0,
             1048576, 1000);
     static final RepairPolicy ALL = new RepairPolicy(true, true, Duration.ofHours(1), false, Duration.ofSeconds(10));
     static final MountRef FUSE_52 = new MountRef("fuse.bindfs", "bindfs", "/data", 52);
