@@ -33,9 +33,27 @@ public final class Evidence {
         return out;
     }
 
+    /**
+     * Container when the cgroup names a container or pod; Node only when the cgroup was read and names
+     * neither; Unknown when it was not read (a read that timed out is no evidence of a host task).
+     */
     public static Scope scopeOf(ProcessSnapshot p) {
-        return p.containerId() != null || (p.cgroup() != null && p.cgroup().podUid() != null)
-                ? Scope.Container : Scope.Node;
+        if (p.containerId() != null || (p.cgroup() != null && p.cgroup().podUid() != null)) {
+            return Scope.Container;
+        }
+        return p.cgroupKnown() ? Scope.Node : Scope.Unknown;
+    }
+
+    /** " of container 0123456789ab", " on the host", or " (its cgroup could not be read)": what the cgroup shows. */
+    static String where(ProcessSnapshot p) {
+        if (p.containerId() != null) {
+            return " of " + shortId(p.containerId());
+        }
+        return switch (scopeOf(p)) {
+            case Container -> " of pod " + p.cgroup().podUid();
+            case Node -> " on the host";
+            case Unknown -> " (its cgroup could not be read)";
+        };
     }
 
     /** A finding about one task, with every piece of evidence the snapshot holds for it. */

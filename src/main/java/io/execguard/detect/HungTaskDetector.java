@@ -46,7 +46,7 @@ public final class HungTaskDetector implements Detector {
             }
             Cause cause = rules.classify(t);
             MountRef mount = Evidence.mountFor(cause, p, s);
-            String msg = "pid " + p.pid() + " (" + t.comm() + ")" + (p.containerId() == null ? " on the host" : " of " + Evidence.shortId(p.containerId()))
+            String msg = "pid " + p.pid() + " (" + t.comm() + ")" + Evidence.where(p)
                     + " has been in uninterruptible sleep for " + Evidence.duration(blocked) + ", "
                     + CauseText.waitingFor(cause, t, mount) + "; " + CauseText.remedy(cause, mount) + ".";
             out.add(Evidence.task(FindingType.HungTask, cause, Severity.Warning, msg, p, t, null, mount));
