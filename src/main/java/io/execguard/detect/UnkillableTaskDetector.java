@@ -37,7 +37,7 @@ public final class UnkillableTaskDetector implements Detector {
                 continue;
             }
             Cause cause = rules.classify(t);
-            MountRef mount = Evidence.mountFor(cause, p, s);
+            MountRef mount = Evidence.mountFor(cause, p, t, s);
             String who = t.tid() == p.pid() ? "pid " + p.pid() : "thread " + t.tid() + " of pid " + p.pid();
             String msg = who + " (" + t.comm() + ") has had SIGKILL pending for " + Evidence.duration(blocked)
                     + " but cannot die, " + CauseText.waitingFor(cause, t, mount)
