@@ -48,14 +48,25 @@ public class ActionLadder {
         this.containerWarning = containerWarning;
     }
 
-    /** The action for one finding; absent rungs take their defaults. */
+    /**
+     * The action for one finding; absent rungs take their defaults. A finding of {@link Scope#Unknown} scope
+     * (its cgroup could not be read) gets the weaker of the node and container rungs, and never more than
+     * {@link Action#Condition}: it never holds a node.
+     */
     public Action forFinding(Severity severity, Scope scope) {
         ActionLadder l = withDefaults(PolicyDefaults.actions());
         boolean critical = severity == Severity.Critical;
-        if (scope == Scope.Node) {
-            return critical ? l.nodeCritical : l.nodeWarning;
-        }
-        return critical ? l.containerCritical : l.containerWarning;
+        Action node = critical ? l.nodeCritical : l.nodeWarning;
+        Action container = critical ? l.containerCritical : l.containerWarning;
+        return switch (scope) {
+            case Node -> node;
+            case Container -> container;
+            case Unknown -> min(min(node, container), Action.Condition);
+        };
+    }
+
+    private static Action min(Action a, Action b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     ActionLadder withDefaults(ActionLadder d) {

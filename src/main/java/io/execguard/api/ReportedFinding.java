@@ -59,7 +59,8 @@ public class ReportedFinding {
 
     @Required
     @JsonPropertyDescription("Container: the task or cgroup belongs to one container or pod. Node: the node as a whole"
-            + " is affected (host tasks, sysctls).")
+            + " is affected (host tasks, sysctls). Unknown: the task's cgroup could not be read, so whether it is a"
+            + " container's is not known; such a finding never taints or cordons a node.")
     private Scope scope;
 
     @JsonPropertyDescription("One line for humans: what is stuck, on what, for how long, and what it breaks.")

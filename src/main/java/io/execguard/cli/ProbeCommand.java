@@ -92,7 +92,8 @@ public final class ProbeCommand implements Callable<Integer> {
                     clock);
             ScheduledExecutorService scans = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scan"));
             Thread publish = daemon(publisher::runLoop, "publish");
-            try (HealthServer health = new HealthServer(config.metricsPort(), metrics, loop::healthy, loop::ready)) {
+            try (HealthServer health = new HealthServer(config.metricsPort(), metrics, loop::healthy, loop::ready,
+                    loop::healthDetail)) {
                 LOG.info("node {}: probing {} every {}s, heartbeat {}s, metrics on :{}; repairs (when a policy "
                         + "enables them) signal with {}", config.nodeName(), config.hostRoot(),
                         config.scanInterval().toSeconds(), config.heartbeat().toSeconds(), health.port(),

@@ -48,6 +48,7 @@ public record Decision(Action wanted, Action action, String reason, String suppr
             if (f.scope() == Scope.Container && a.atLeast(Action.Cordon)) {
                 a = Action.Taint;
             }
+            a = f.scope() == Scope.Unknown && a.holdsNode() ? Action.Condition : a; // unknown scope never holds
             if (worst == null || a.compareTo(wanted) > 0) {
                 wanted = Action.max(a, wanted);
                 worst = f;

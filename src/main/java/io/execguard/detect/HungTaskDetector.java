@@ -45,7 +45,7 @@ public final class HungTaskDetector implements Detector {
                 continue;
             }
             Cause cause = rules.classify(t);
-            MountRef mount = Evidence.mountFor(cause, p, s);
+            MountRef mount = Evidence.mountFor(cause, p, t, s);
             String msg = "pid " + p.pid() + " (" + t.comm() + ")" + Evidence.where(p)
                     + " has been in uninterruptible sleep for " + Evidence.offCpu(p, t) + ", "
                     + CauseText.waitingFor(cause, t, mount) + "; " + CauseText.remedy(cause, mount) + ".";

@@ -43,7 +43,7 @@ public final class StuckRuntimeInitDetector implements Detector {
                 continue;
             }
             Cause cause = rules.classify(t);
-            MountRef mount = Evidence.mountFor(cause, p, s);
+            MountRef mount = Evidence.mountFor(cause, p, t, s);
             String fallback = containerFromParent(byPid.get(p.ppid()));
             String container = p.containerId() != null ? p.containerId() : fallback;
             String msg = "runc init (pid " + p.pid() + ") for " + Evidence.shortId(container) + " has been alive "

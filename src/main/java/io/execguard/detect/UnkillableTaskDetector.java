@@ -37,7 +37,7 @@ public final class UnkillableTaskDetector implements Detector {
                 continue;
             }
             Cause cause = rules.classify(t);
-            MountRef mount = Evidence.mountFor(cause, p, s);
+            MountRef mount = Evidence.mountFor(cause, p, t, s);
             String who = t.tid() == p.pid() ? "pid " + p.pid() : "thread " + t.tid() + " of pid " + p.pid();
             boolean contained = Evidence.scopeOf(p) == Scope.Container;
             String msg = who + " (" + t.comm() + ")" + Evidence.where(p) + " has SIGKILL pending and has not run for "

@@ -122,7 +122,7 @@ public final class HostReader {
         HostInfo host = readHostInfo(uptime, List.copyOf(runtimes));
         List<PidsCgroup> pids = new CgroupReader(paths).readPidsCgroups(warnings);
         return new HostSnapshot(host, List.copyOf(processes), pids, Map.copyOf(mounts), readFuseConnections(),
-                tasks, List.copyOf(warnings));
+                tasks, List.copyOf(warnings), slow.outstanding());
     }
 
     /** Identity and progress of one thread, for the confirmation re-read. */
@@ -182,20 +182,23 @@ public final class HostReader {
         // exec_update_lock since), which a task stuck in execve holds: once one thread's stack read times out,
         // the other threads' reads would wait on the same lock.
         boolean stackLocked = false;
+        long start = s.process().startTime();
         for (ProcStat ts : s.threads()) {
             Path taskDir = paths.task(pid, ts.tid());
             ProcStatus status = readStatus(taskDir, warnings);
             if (ts.tid() == pid) {
                 nsPid = status.innermostNsPid();
             }
-            String wchan = readUnderDeadline(taskDir.resolve("wchan"), warnings);
+            // a thread's reads are keyed by its tid (unique while the process lives) and the process's start time
+            String wchan = readUnderDeadline(key(ts.tid(), start, DeadlineReader.Kind.WCHAN), taskDir.resolve("wchan"),
+                    warnings);
             if (wchan != null && (wchan.isEmpty() || wchan.equals("0"))) {
                 wchan = null;
             }
             List<String> stack = List.of();
             if (!stackLocked) {
                 Path stackFile = taskDir.resolve("stack");
-                Read st = slow.readString(stackFile);
+                Read st = slow.readString(key(ts.tid(), start, DeadlineReader.Kind.STACK), stackFile);
                 if (st.isOk()) {
                     stack = KernelStack.parse(st.text());
                 } else if (st.status() == Read.Status.TIMED_OUT || st.status() == Read.Status.SKIPPED) {
@@ -214,14 +217,14 @@ public final class HostReader {
         if (threads.isEmpty()) {
             return null;
         }
-        Read cmdline = slow.readString(pidDir.resolve("cmdline"));
-        if (cmdline.status() == Read.Status.TIMED_OUT) {
-            warnings.add("reading " + pidDir.resolve("cmdline") + " timed out: the process holds its memory lock");
-        }
+        // cgroup first: it gives the finding its container, and it takes no lock of the task's own.
         CgroupRef cgroup = null;
-        Read cg = slow.readString(pidDir.resolve("cgroup"));
+        Read cg = slow.readString(key(pid, start, DeadlineReader.Kind.CGROUP), pidDir.resolve("cgroup"));
         if (cg.isOk()) {
             cgroup = CgroupRef.ofProcFile(cg.text());
+        } else if (cg.status() != Read.Status.MISSING) {
+            warnings.add("reading " + pidDir.resolve("cgroup") + " did not succeed (" + cg.detail()
+                    + "); its container is unknown");
         }
         Path nsDir = pidDir;
         String mntNs = readLink(pidDir.resolve("ns/mnt"));
@@ -241,7 +244,7 @@ public final class HostReader {
         }
         String nsKey = mntNs != null ? mntNs : "pid:" + pid;
         if (!mounts.containsKey(nsKey)) {
-            Read mi = slow.readString(nsDir.resolve("mountinfo"));
+            Read mi = slow.readString(key(pid, start, DeadlineReader.Kind.MOUNTINFO), nsDir.resolve("mountinfo"));
             if (mi.isOk()) {
                 try {
                     mounts.put(nsKey, MountEntry.parseAll(mi.text()));
@@ -250,11 +253,88 @@ public final class HostReader {
                 }
             }
         }
+        Read filesRead = slow.call(key(pid, start, DeadlineReader.Kind.FILES), () -> readFiles(pidDir));
+        OpenFiles files = filesRead.isOk() ? OpenFiles.decode(filesRead.text()) : OpenFiles.UNKNOWN;
+        // Last: cmdline takes the task's mmap lock, which a task stuck in the kernel may hold forever.
+        Read cmdline = slow.readString(key(pid, start, DeadlineReader.Kind.CMDLINE), pidDir.resolve("cmdline"));
+        if (cmdline.status() == Read.Status.TIMED_OUT) {
+            warnings.add("reading " + pidDir.resolve("cmdline") + " timed out: the process holds its memory lock");
+        }
         ProcStat main = s.process();
-        double idle = main.ttyNr() != 0 ? ttyIdle(pidDir, nowMillis) : Double.NaN;
+        double idle = main.ttyNr() != 0 ? ttyIdle(pidDir, key(pid, start, DeadlineReader.Kind.TERMINAL), nowMillis)
+                : Double.NaN;
         double age = Math.max(0, uptime - (double) main.startTime() / CLOCK_TICKS);
         return new ProcessSnapshot(pid, main.ppid(), parentComm, main.comm(), main.startTime(), age, main.ttyNr(),
-                cmdline, cgroup, nsPid, mounts.containsKey(nsKey) ? nsKey : null, idle, List.copyOf(threads));
+                cmdline, cgroup, nsPid, mounts.containsKey(nsKey) ? nsKey : null, idle, List.copyOf(threads),
+                cg.isOk(), files);
+    }
+
+    private static DeadlineReader.Key key(int pid, long startTime, DeadlineReader.Kind kind) {
+        return new DeadlineReader.Key(pid, startTime, kind);
+    }
+
+    /** Open files looked at per process (a runtime daemon can hold thousands; the stuck task's are few). */
+    static final int MAX_FDS = 1024;
+
+    /**
+     * cwd, root and the mount of each open file: {@code mnt_id} from {@code fdinfo/N} (kernel 3.15+), else
+     * the path {@code fd/N} links to. Reading these never touches the filesystem the files live on.
+     */
+    private static String readFiles(Path pidDir) throws IOException {
+        String cwd = procPath(readLink(pidDir.resolve("cwd")));
+        String root = procPath(readLink(pidDir.resolve("root")));
+        Set<Integer> ids = new TreeSet<>();
+        Set<String> fdPaths = new TreeSet<>();
+        int n = 0;
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(pidDir.resolve("fd"))) {
+            for (Path fd : fds) {
+                if (parsePid(fd.getFileName().toString()) < 0) {
+                    continue;
+                }
+                if (++n > MAX_FDS) {
+                    break;
+                }
+                int id = mntId(readSmall(pidDir.resolve("fdinfo").resolve(fd.getFileName().toString())));
+                if (id >= 0) {
+                    ids.add(id);
+                } else {
+                    String target = procPath(readLink(fd));
+                    if (target != null && target.startsWith("/")) {
+                        fdPaths.add(target);
+                    }
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // no fd directory (a zombie, or a tree without one): cwd and root only
+        } catch (java.nio.file.DirectoryIteratorException e) {
+            // the process exited while its fds were listed: keep what was read
+        }
+        return OpenFiles.encode(cwd, root, List.copyOf(ids), List.copyOf(fdPaths));
+    }
+
+    /** The {@code mnt_id:} line of an fdinfo file, or -1. */
+    static int mntId(String fdinfo) {
+        if (fdinfo == null) {
+            return -1;
+        }
+        for (String line : fdinfo.split("\n")) {
+            if (line.startsWith("mnt_id:")) {
+                try {
+                    return Integer.parseInt(line.substring(7).trim());
+                } catch (NumberFormatException e) {
+                    return -1;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** A path as a proc link shows it, without the kernel's " (deleted)" suffix; null for sockets, pipes etc. */
+    private static String procPath(String link) {
+        if (link == null || !link.startsWith("/")) {
+            return null;
+        }
+        return link.endsWith(" (deleted)") ? link.substring(0, link.length() - 10) : link;
     }
 
     /**
@@ -300,14 +380,14 @@ public final class HostReader {
     }
 
     /** Seconds since the process's terminal was last read or written (its pts inode times). */
-    private double ttyIdle(Path pidDir, long nowMillis) {
+    private double ttyIdle(Path pidDir, DeadlineReader.Key key, long nowMillis) {
         for (String fd : new String[] {"0", "1", "2"}) {
             Path p = pidDir.resolve("fd").resolve(fd);
             String target = readLink(p);
             if (target != null && !target.contains("pts") && !target.contains("tty") && !target.contains("console")) {
                 continue;
             }
-            Read times = slow.fileTimes(p);
+            Read times = slow.fileTimes(key, p);
             if (times.isOk()) {
                 String[] t = times.text().split(" ");
                 long last = Math.max(Long.parseLong(t[0]), Long.parseLong(t[1]));
@@ -371,8 +451,8 @@ public final class HostReader {
      * {@code wchan} through the deadline: kernels print it without sleeping locks, but a fixture or a
      * misbehaving file system in its place must not hold up the scan. A timeout is a warning, the value unknown.
      */
-    private String readUnderDeadline(Path file, List<String> warnings) {
-        Read r = slow.readString(file);
+    private String readUnderDeadline(DeadlineReader.Key key, Path file, List<String> warnings) {
+        Read r = slow.readString(key, file);
         if (r.status() == Read.Status.TIMED_OUT) {
             warnings.add("reading " + file + " timed out (" + r.detail() + "); left out");
         }

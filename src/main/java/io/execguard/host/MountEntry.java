@@ -12,8 +12,15 @@ import java.util.List;
  * @param mountPoint where it is mounted, in that task's mount namespace
  * @param fsType     e.g. {@code fuse.bindfs}, {@code nfs4}, {@code ceph}
  * @param source     e.g. {@code 10.0.0.1:/export}, {@code bindfs}
+ * @param id         the mount id (first field; what {@code mnt_id} in {@code /proc/PID/fdinfo/N} refers to),
+ *                   -1 when unknown
  */
-public record MountEntry(int major, int minor, String root, String mountPoint, String fsType, String source) {
+public record MountEntry(int major, int minor, String root, String mountPoint, String fsType, String source,
+                         int id) {
+
+    public MountEntry(int major, int minor, String root, String mountPoint, String fsType, String source) {
+        this(major, minor, root, mountPoint, fsType, source, -1);
+    }
 
     public boolean isFuse() {
         return fsType.equals("fuse") || fsType.startsWith("fuse.") || fsType.equals("fuseblk");
@@ -48,9 +55,17 @@ public record MountEntry(int major, int minor, String root, String mountPoint, S
         }
         try {
             return new MountEntry(Integer.parseInt(dev[0]), Integer.parseInt(dev[1]), unescape(f[3]),
-                    unescape(f[4]), f[sep + 1], unescape(f[sep + 2]));
+                    unescape(f[4]), f[sep + 1], unescape(f[sep + 2]), mountId(f[0]));
         } catch (NumberFormatException e) {
             throw new ProcParseException("mountinfo device field '" + f[2] + "' is not numeric");
+        }
+    }
+
+    private static int mountId(String field) {
+        try {
+            return Integer.parseInt(field);
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 

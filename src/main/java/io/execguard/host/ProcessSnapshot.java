@@ -19,10 +19,22 @@ import java.util.List;
  * @param mountNamespace  e.g. {@code mnt:[4026531840]}, or null
  * @param ttyIdleSeconds  seconds since the controlling terminal was last read or written, NaN unknown
  * @param threads         main thread first
+ * @param cgroupKnown     whether {@code /proc/PID/cgroup} was read: when false a null {@code cgroup} means
+ *                        "unknown", not "a host task"
+ * @param files           cwd, root and the mounts of open files, {@link OpenFiles#UNKNOWN} when not read
  */
 public record ProcessSnapshot(int pid, int ppid, String parentComm, String comm, long startTimeTicks,
                               double ageSeconds, int ttyNr, Read cmdline, CgroupRef cgroup, int nsPid,
-                              String mountNamespace, double ttyIdleSeconds, List<ThreadSnapshot> threads) {
+                              String mountNamespace, double ttyIdleSeconds, List<ThreadSnapshot> threads,
+                              boolean cgroupKnown, OpenFiles files) {
+
+    /** A process whose cgroup is as given (null: not in any container) and whose files were not read. */
+    public ProcessSnapshot(int pid, int ppid, String parentComm, String comm, long startTimeTicks,
+                           double ageSeconds, int ttyNr, Read cmdline, CgroupRef cgroup, int nsPid,
+                           String mountNamespace, double ttyIdleSeconds, List<ThreadSnapshot> threads) {
+        this(pid, ppid, parentComm, comm, startTimeTicks, ageSeconds, ttyNr, cmdline, cgroup, nsPid, mountNamespace,
+                ttyIdleSeconds, threads, true, OpenFiles.UNKNOWN);
+    }
 
     public ThreadSnapshot mainThread() {
         return threads.get(0);

@@ -24,6 +24,15 @@ public record Read(Status status, String text, String detail) {
         return new Read(Status.FAILED, null, detail);
     }
 
+    /**
+     * The same file of the same task was read in an earlier scan and that read has not returned yet: the
+     * task still holds the lock the read waits for. Not read again (one blocked thread per task and file).
+     */
+    public static Read stillBlocked(long sinceMillis) {
+        return new Read(Status.TIMED_OUT, null, "an earlier read has been blocked for " + sinceMillis
+                + " ms and has not returned; not read again");
+    }
+
     public static Read skipped(String detail) {
         return new Read(Status.SKIPPED, null, detail);
     }

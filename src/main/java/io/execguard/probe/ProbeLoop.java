@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import io.execguard.detect.DetectorSuite;
 import io.execguard.detect.Finding;
+import io.execguard.host.DeadlineReader;
 import io.execguard.host.HostSnapshot;
 import io.execguard.repair.Repair;
 import io.execguard.repair.Repairer;
@@ -40,6 +41,7 @@ public final class ProbeLoop {
     private final Clock clock;
     private final Instant started;
     private volatile Instant lastScan;
+    private volatile String blockedReads = "no scan completed yet";
     private long scans;
 
     public ProbeLoop(ProbeConfig config, Supplier<HostSnapshot> host, FindingTracker tracker,
@@ -64,7 +66,9 @@ public final class ProbeLoop {
                 .gauge("execguard_findings", "Current findings by type, cause and severity.")
                 .counter("execguard_scans_total", "Scans completed.")
                 .counter("execguard_scan_errors_total", "Scans that failed.")
-                .counter("execguard_repairs_total", "Node-local repairs, by action and result (Done, DryRun, Failed).");
+                .counter("execguard_repairs_total", "Node-local repairs, by action and result (Done, DryRun, Failed).")
+                .gauge("execguard_blocked_reads", "Deadline reads (cgroup, mountinfo, cmdline, files, terminal) "
+                        + "abandoned and still blocked in the kernel at the end of the last scan, by kind.");
     }
 
     /** Runs one scan; never throws (a failed scan is logged and counted). */
@@ -87,6 +91,7 @@ public final class ProbeLoop {
             ProbeReport report = ProbeReport.build(tracked, index, snapshot.host(), p.unhealthyTypes(),
                     config.maxFindings(), millis, snapshot.tasksScanned()).of(++scans, repairer.history());
             recordMetrics(report, tracked, millis);
+            recordBlockedReads(snapshot.blockedReads());
             for (String w : snapshot.warnings()) {
                 LOG.debug("node {}: {}", config.nodeName(), w);
             }
@@ -111,6 +116,32 @@ public final class ProbeLoop {
                     f.severity().name()), 1.0, Double::sum);
         }
         metrics.replace("execguard_findings", series);
+    }
+
+    private void recordBlockedReads(Map<DeadlineReader.Kind, Integer> blocked) {
+        Map<String, Double> series = new HashMap<>();
+        StringBuilder text = new StringBuilder();
+        int total = 0;
+        for (DeadlineReader.Kind k : DeadlineReader.Kind.values()) {
+            int n = blocked.getOrDefault(k, 0);
+            String kind = k.name().toLowerCase(java.util.Locale.ROOT);
+            series.put(Metrics.labelString("kind", kind), (double) n);
+            if (n > 0) {
+                text.append(total == 0 ? "" : ", ").append(kind).append(' ').append(n);
+            }
+            total += n;
+        }
+        metrics.replace("execguard_blocked_reads", series);
+        blockedReads = total == 0 ? "no deadline read blocked"
+                : total + " deadline read" + (total == 1 ? "" : "s") + " blocked in the kernel (" + text + ")";
+    }
+
+    /**
+     * What {@code /healthz} says besides progress: how many deadline reads are blocked in the kernel, by
+     * kind. Blocked reads do not make the probe unhealthy (a restart would not unblock the tasks).
+     */
+    public String healthDetail() {
+        return blockedReads;
     }
 
     /** Healthy while scans keep completing: the last one within three intervals. */

@@ -39,4 +39,15 @@ class HealthServerTest {
             assertEquals(503, get(s.port(), "/healthz").statusCode());
         }
     }
+
+    @Test
+    void healthzCarriesTheDetailLine() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<String> detail =
+                new java.util.concurrent.atomic.AtomicReference<>("2 deadline reads blocked in the kernel (cmdline 2)");
+        try (HealthServer s = new HealthServer(0, new Metrics(), () -> true, () -> true, detail::get)) {
+            HttpResponse<String> h = get(s.port(), "/healthz");
+            assertEquals(200, h.statusCode());
+            assertEquals("scan loop progressing\n2 deadline reads blocked in the kernel (cmdline 2)\n", h.body());
+        }
+    }
 }
