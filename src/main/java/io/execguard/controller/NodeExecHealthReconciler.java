@@ -293,7 +293,11 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         List<Map<String, Object>> ops = new ArrayList<>();
         ops.add(Map.of("op", "replace", "path", "/metadata/resourceVersion",
                 "value", read.getMetadata().getResourceVersion()));
-        if (read.getStatus() == null || read.getStatus().getConditions() == null) {
+        if (read.getStatus() == null) {
+            ops.add(Map.of("op", "add", "path", "/status", "value", Map.of("conditions", List.of(c))));
+        } else if (conds.isEmpty()) {
+            // fabric8 reads an absent list as empty: "add .../conditions/-" would be 422 on a Node without
+            // conditions, so set the whole list (safe: the resourceVersion above says it is still empty)
             ops.add(Map.of("op", "add", "path", "/status/conditions", "value", List.of(c)));
         } else if (at < 0) {
             ops.add(Map.of("op", "add", "path", "/status/conditions/-", "value", c));

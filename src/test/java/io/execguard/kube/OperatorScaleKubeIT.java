@@ -170,8 +170,9 @@ class OperatorScaleKubeIT {
             // the instrumented handlers), so the operator's own log is the evidence
             long forbidden;
             try (var lines = Files.lines(dir.resolve("operator.log"))) {
-                forbidden = lines.filter(l -> l.contains("403") || l.contains("forbidden")).count();
+                forbidden = lines.filter(l -> l.contains("code=403") || l.contains(" is forbidden")).count();
             }
+            assertEquals(null, refused.get("422"), "no request refused as invalid (see " + dir.resolve("operator.log") + ")");
             assertEquals(0, forbidden, "log lines with 403/forbidden: the chart's RBAC must grant every verb the "
                     + "operator uses (see " + dir.resolve("operator.log") + ")");
             assertEquals(NODES / 10, cordoned, "maxUnhealthy: 10 % of the fleet");
