@@ -26,6 +26,8 @@ import io.execguard.api.NodeExecHealthStatus;
 import io.execguard.api.RemediationStatus;
 import io.execguard.api.Action;
 import io.execguard.api.Phase;
+import io.execguard.probe.KubeStatusWriter;
+import io.execguard.probe.ProbeReport;
 
 /**
  * The chart's ValidatingAdmissionPolicy (execguard-probe-own-node) on the real API server, with real
@@ -209,6 +211,101 @@ class AdmissionPolicyKubeIT {
         NodeExecHealth b = admin.resources(NodeExecHealth.class).withName(NODE_B).get();
         assertEquals(Phase.Unknown, b.getStatus().getPhase());
         assertEquals(PREFIX + ": operator write", b.getStatus().getRemediation().getReason());
+    }
+
+    /**
+     * status.remediation is the operator's: the probe's pod-bound token can neither set, change nor remove it, on
+     * its own report; its ordinary status writes (the real {@link KubeStatusWriter}, a status PUT carrying the
+     * operator's value back) pass, and the operator's value survives them.
+     */
+    @Test
+    void theProbeCannotWriteTheOperatorsRemediation() {
+        String notYours = DENIED + "the execguard probe on node " + NODE_A
+                + " may not set or change status.remediation of " + NODE_A + ": it is the operator's decision";
+        admin.resources(NodeExecHealth.class).withName(NODE_A).delete();
+        KubeCluster.await(Duration.ofSeconds(30), "no report for A", () ->
+                admin.resources(NodeExecHealth.class).withName(NODE_A).get() == null);
+
+        // create: the API server drops status on create (status subresource), so a forged decision never lands
+        NodeExecHealth forgedCreate = NodeExecHealth.forNode(nodeA);
+        forgedCreate.setStatus(withRemediation(new NodeExecHealthStatus(), Action.Cordon, PREFIX + ": forged"));
+        ApiCall create = ApiCall.of("probe: create A carrying remediation Cordon", () -> bound
+                .resources(NodeExecHealth.class).resource(forgedCreate).create());
+        assertTrue(create.code() == 200 || create.code() == 403, create.toString());
+        NodeExecHealth created = admin.resources(NodeExecHealth.class).withName(NODE_A).get();
+        if (created == null) {
+            created = admin.resources(NodeExecHealth.class).resource(NodeExecHealth.forNode(nodeA)).create();
+        }
+        assertNull(created.getStatus() == null ? null : created.getStatus().getRemediation(), "no remediation on A");
+
+        // no remediation yet: the probe may not set one
+        refusedWith(ApiCall.of("probe: patch A/status remediation=Cordon (none before)", () -> bound
+                .resources(NodeExecHealth.class).withName(NODE_A)
+                .editStatus(n -> withRemediation(withProbeStatus(n, "forge"), Action.Cordon, PREFIX + ": forged"))),
+                notYours);
+
+        // the operator decides
+        RemediationStatus decided = new RemediationStatus(Action.Annotate, Instant.now().toString(),
+                PREFIX + ": operator decided", null);
+        ApiCall operatorWrite = ApiCall.of("operator: patch A/status remediation=Annotate", () -> operator
+                .resources(NodeExecHealth.class).withName(NODE_A)
+                .editStatus(n -> withRemediation(n, decided.getAction(), decided.getReason(), decided.getSince())));
+        assertEquals(200, operatorWrite.code(), operatorWrite.toString());
+
+        // the probe's ordinary writes keep it: the real writer (JSON patch of its own fields) and a status PUT
+        new KubeStatusWriter(bound, NODE_A, "admission-it").write(new ProbeReport("Healthy", List.of(), false,
+                new ProbeReport.Summary(0, 0, Map.of(), null), null, 7, 42, List.of(), 1), Instant.now());
+        assertEquals("admission-it", status().getProbeVersion());
+        ApiCall put = ApiCall.of("probe: update A/status carrying remediation back", () -> bound
+                .resources(NodeExecHealth.class)
+                .resource(withProbeStatus(bound.resources(NodeExecHealth.class).withName(NODE_A).get(), "put"))
+                .updateStatus());
+        assertEquals(200, put.code(), put.toString());
+        assertEquals("put", status().getProbeVersion());
+        assertEquals(decided.getReason(), status().getRemediation().getReason(), "the operator's decision survives");
+        assertEquals(Action.Annotate, status().getRemediation().getAction());
+
+        // but it may not change or remove it
+        refusedWith(ApiCall.of("probe: patch A/status remediation Annotate->Cordon", () -> bound
+                .resources(NodeExecHealth.class).withName(NODE_A)
+                .editStatus(n -> withRemediation(n, Action.Cordon, decided.getReason(), decided.getSince()))),
+                notYours);
+        refusedWith(ApiCall.of("probe: patch A/status remediation.reason", () -> bound
+                .resources(NodeExecHealth.class).withName(NODE_A)
+                .editStatus(n -> withRemediation(n, Action.Annotate, PREFIX + ": forged", decided.getSince()))),
+                notYours);
+        refusedWith(ApiCall.of("probe: patch A/status without remediation", () -> bound
+                .resources(NodeExecHealth.class).withName(NODE_A).editStatus(n -> {
+                    n.getStatus().setRemediation(null);
+                    return n;
+                })), notYours);
+        refusedWith(ApiCall.of("probe: update A/status remediation=Cordon", () -> {
+            NodeExecHealth n = bound.resources(NodeExecHealth.class).withName(NODE_A).get();
+            bound.resources(NodeExecHealth.class).resource(withRemediation(n, Action.Cordon, PREFIX + ": forged"))
+                    .updateStatus();
+        }), notYours);
+        assertEquals(decided.getReason(), status().getRemediation().getReason(), "unchanged after the refusals");
+        assertEquals(Action.Annotate, status().getRemediation().getAction());
+    }
+
+    private static NodeExecHealthStatus status() {
+        return admin.resources(NodeExecHealth.class).withName(NODE_A).get().getStatus();
+    }
+
+    private static NodeExecHealth withRemediation(NodeExecHealth n, Action action, String reason) {
+        return withRemediation(n, action, reason, Instant.now().toString());
+    }
+
+    private static NodeExecHealth withRemediation(NodeExecHealth n, Action action, String reason, String since) {
+        NodeExecHealthStatus s = n.getStatus() == null ? new NodeExecHealthStatus() : n.getStatus();
+        n.setStatus(withRemediation(s, action, reason));
+        s.getRemediation().setSince(since);
+        return n;
+    }
+
+    private static NodeExecHealthStatus withRemediation(NodeExecHealthStatus s, Action action, String reason) {
+        s.setRemediation(new RemediationStatus(action, Instant.now().toString(), reason, null));
+        return s;
     }
 
     private static void refusedWith(ApiCall c, String message) {
