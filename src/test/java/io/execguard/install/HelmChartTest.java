@@ -381,6 +381,43 @@ class HelmChartTest {
         assertFalse(off.has("ValidatingAdmissionPolicyBinding"));
     }
 
+    @Test
+    void admissionPolicyKeepsTheProbeOffTheOperatorsRemediation() {
+        Map<String, Object> vap = defaults().get("ValidatingAdmissionPolicy", PROBE + "-own-node");
+        String all = Chart.str(vap, "spec").replace("\n", " ");
+        assertTrue(all.contains("object.status.remediation == oldObject.status.remediation"), all);
+        assertTrue(all.contains("may not set or change status.remediation"), all);
+    }
+
+    @Test
+    void admissionPolicyNarrowsTheOperatorsPowerOnNodes() {
+        Map<String, Object> vap = defaults().get("ValidatingAdmissionPolicy", OPERATOR + "-node-fields");
+        assertEquals("admissionregistration.k8s.io/v1", vap.get("apiVersion"));
+        assertEquals("Fail", str(vap, "spec", "failurePolicy"));
+        Map<String, Object> rule = ((List<Map<String, Object>>) at(vap, "spec", "matchConstraints", "resourceRules"))
+                .get(0);
+        assertEquals(List.of(""), rule.get("apiGroups"));
+        assertEquals(List.of("nodes", "nodes/status"), rule.get("resources"));
+        assertEquals(List.of("UPDATE"), rule.get("operations"));
+        String match = str(((List<Map<String, Object>>) at(vap, "spec", "matchConditions")).get(0), "expression");
+        assertEquals("request.userInfo.username == \"system:serviceaccount:execguard:execguard-operator\"", match);
+        String all = Chart.str(vap, "spec").replace("\n", " ");
+        for (String kept : List.of("object.metadata.?labels", "k.startsWith('execguard.io/')",
+                "'execguard.io/exec-unhealthy'", "c.type != 'ExecHealthy'", "object.?spec.?providerID",
+                "object.?status.?nodeInfo")) {
+            assertTrue(all.contains(kept), kept + " in " + all);
+        }
+        Map<String, Object> binding = defaults().get("ValidatingAdmissionPolicyBinding", OPERATOR + "-node-fields");
+        assertEquals(OPERATOR + "-node-fields", str(binding, "spec", "policyName"));
+        assertEquals(List.of("Deny"), at(binding, "spec", "validationActions"));
+
+        Rendered renamed = Rendered.of(values("serviceAccounts.operator.name", "eg-op"));
+        assertEquals("request.userInfo.username == \"system:serviceaccount:execguard:eg-op\"",
+                str(((List<Map<String, Object>>) at(renamed.get("ValidatingAdmissionPolicy", OPERATOR + "-node-fields"),
+                        "spec", "matchConditions")).get(0), "expression"));
+        assertFalse(Rendered.of(CUSTOM).has("ValidatingAdmissionPolicy"));
+    }
+
     // ---- policy, namespace, monitoring ----
 
     @Test
