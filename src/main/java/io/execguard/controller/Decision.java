@@ -20,7 +20,8 @@ import io.execguard.detect.Scope;
  * @param wanted        what the findings call for under the policy, before safety limits
  * @param action        what the Node should carry now (applied unless {@link #touchNode} is false)
  * @param reason        why, in a word or two (e.g. {@code UnkillableTask/FuseRequest})
- * @param suppressed    why less than {@code wanted} is applied: {@code maxUnhealthy}, {@code optOut},
+ * @param suppressed    why less than {@code wanted} is applied: {@code maxUnhealthy} (also when the policy
+ *                      cannot be read, see {@link Policy#valid()}), {@code optOut},
  *                      {@code dryRun}, {@code stale}, or null
  * @param condition     {@code True}, {@code False} or {@code Unknown} for the Node condition ExecHealthy
  * @param phaseOverride {@code Unknown} for stale reports, else null
@@ -61,22 +62,34 @@ public record Decision(Action wanted, Action action, String reason, String suppr
         // 3. Healthy: keep what is applied until the node has been healthy for releaseAfter.
         if (report.healthy()) {
             Instant healthySince = prior.healthySince() != null ? prior.healthySince() : now;
-            boolean hold = prior.action() != Action.None
-                    && Duration.between(healthySince, now).compareTo(policy.releaseAfter()) < 0;
+            boolean hold = prior.action() != Action.None && (!policy.valid()
+                    || Duration.between(healthySince, now).compareTo(policy.releaseAfter()) < 0);
             Action action = hold ? prior.action() : Action.None;
             return finish(wanted, action, hold ? "Recovering" : "Healthy", null, "True", hold ? prior.since() : null,
                     healthySince, node, policy, incident);
         }
-        // 4. Safety cap: a new hold only while fewer than maxHeld nodes are held.
+        // 4. Safety cap: a new hold only while fewer than maxHeld nodes are held, and only under a policy
+        //    that can be read (an unreadable cap is no cap to trust: what is held stays, nothing new).
         Action action = wanted;
         String suppressed = null;
-        if (wanted.holdsNode() && !prior.action().holdsNode() && fleet.heldByUs().size() >= policy.maxHeld()) {
+        if (!policy.valid()) {
+            action = underInvalidPolicy(wanted, prior.action());
+            suppressed = action.compareTo(wanted) < 0 ? RemediationStatus.SUPPRESSED_MAX_UNHEALTHY : null;
+        } else if (wanted.holdsNode() && !prior.action().holdsNode() && fleet.heldByUs().size() >= policy.maxHeld()) {
             action = Action.Condition;
             suppressed = RemediationStatus.SUPPRESSED_MAX_UNHEALTHY;
         }
         Instant since = prior.action() == action && prior.since() != null ? prior.since() : now;
         String condition = action.atLeast(Action.Condition) ? "False" : null;
         return finish(wanted, action, reason, suppressed, condition, since, null, node, policy, incident);
+    }
+
+    /** Under an unreadable policy a held node keeps its hold as it is; any other gets at most the condition. */
+    static Action underInvalidPolicy(Action wanted, Action prior) {
+        if (prior.holdsNode()) {
+            return prior;
+        }
+        return wanted.holdsNode() ? Action.Condition : wanted;
     }
 
     private static Decision finish(Action wanted, Action action, String reason, String suppressed,

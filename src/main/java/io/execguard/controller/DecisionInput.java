@@ -44,9 +44,16 @@ public final class DecisionInput {
      * @param staleAfter   how old lastProbeTime may get before the report counts as stale
      * @param maxHeld      how many nodes execguard may hold (taint or cordon) at once
      * @param dryRun       compute and report, never touch Nodes
+     * @param valid        false when a field of the stored policy cannot be read: no new hold, no release
      */
     public record Policy(Map<Severity, Map<Scope, Action>> ladder, Duration releaseAfter, Duration staleAfter,
-                         int maxHeld, boolean dryRun) {
+                         int maxHeld, boolean dryRun, boolean valid) {
+
+        public Policy(Map<Severity, Map<Scope, Action>> ladder, Duration releaseAfter, Duration staleAfter,
+                      int maxHeld, boolean dryRun) {
+            this(ladder, releaseAfter, staleAfter, maxHeld, dryRun, true);
+        }
+
         public Action actionFor(Severity severity, Scope scope) {
             return ladder.getOrDefault(severity, Map.of()).getOrDefault(scope, Action.None);
         }

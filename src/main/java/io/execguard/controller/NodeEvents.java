@@ -43,7 +43,17 @@ final class NodeEvents {
         emit(node, release ? "ExecGuardReleased" : "ExecGuard" + d.action(), msg, release ? "Normal" : "Warning");
     }
 
-    void incidents(ExecHealthPolicy policy, Map<String, Set<String>> incidents, int held, Instant now) {
+    /** A Warning on an object the operator cannot fully use. */
+    void invalid(HasMetadata about, String reason, String message) {
+        emit(about, reason, message, "Warning");
+    }
+
+    /**
+     * Writes the policy's incident list and held count; an Event (or, without a policy, a log line) only for
+     * the incidents in {@code changed}.
+     */
+    void incidents(ExecHealthPolicy policy, Map<String, Set<String>> incidents, Set<String> changed, int held,
+                   Instant now) {
         List<Incident> list = new ArrayList<>();
         for (var e : new java.util.TreeMap<>(incidents).entrySet()) {
             String key = e.getKey();
@@ -52,6 +62,9 @@ final class NodeEvents {
             Incident i = new Incident(Cause.valueOf(key.substring(0, at)), key.substring(at + 1),
                     nodes.subList(0, Math.min(nodes.size(), Incident.MAX_NODES_LISTED)), now.toString());
             list.add(i);
+            if (!changed.contains(key)) {
+                continue;
+            }
             if (policy != null) {
                 emit(policy, "SharedBackendIncident", e.getValue().size() + " nodes fail with " + key.substring(0, at)
                         + " on the same backend " + key.substring(at + 1) + ": one incident, not "

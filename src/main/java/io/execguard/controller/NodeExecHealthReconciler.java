@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -46,9 +45,6 @@ import io.execguard.api.Phase;
 import io.execguard.api.RemediationStatus;
 import io.execguard.api.ReportedFinding;
 import io.execguard.controller.DecisionInput.FindingView;
-import io.execguard.detect.Scope;
-import io.execguard.detect.Severity;
-import io.execguard.probe.Durations;
 import io.execguard.probe.Metrics;
 
 /**
@@ -69,6 +65,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
     private final Clock clock;
     private final Fleet fleet;
     private final NodeEvents events;
+    private final InvalidObjects invalidObjects;
     /** Start of each node's current healthy stretch; rebuilt as "now" after a failover (conservative). */
     private final Map<String, Instant> healthySince = new ConcurrentHashMap<>();
 
@@ -82,6 +79,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         this.clock = clock;
         this.fleet = new Fleet(clock);
         this.events = new NodeEvents(client);
+        this.invalidObjects = new InvalidObjects(events, metrics);
         metrics.counter("execguard_actions_total", "Node changes made, by kind (cordoned, tainted, ...).")
                 .counter("execguard_suppressed_total", "Decisions that applied less than wanted, by reason.")
                 .gauge("execguard_nodes_held", "Nodes execguard holds (tainted or cordoned) now.")
@@ -112,6 +110,8 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             if (node == null) {
                 return UpdateControl.<NodeExecHealth>noUpdate().rescheduleAfter(config.resync());
             }
+            ReportReading reading = ReportReading.of(neh);
+            invalidObjects.check(InvalidObjects.Kind.NodeExecHealth, neh, reading.invalid());
             List<NodeExecHealth> all = ctx.getPrimaryCache().list().toList();
             fleet.initialiseFrom(all);
             ExecHealthPolicy policyObject = policyFor(node);
@@ -119,12 +119,12 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                     : ExecHealthPolicySpec.effective(policyObject);
             boolean managed = policyObject != null || policies.list().findAny().isEmpty();
             int selected = (int) nodes.list().filter(n -> spec.selects(labels(n))).count();
-            DecisionInput.Policy policy = decisionPolicy(spec, managed, selected);
-            DecisionInput.Report report = report(neh);
+            DecisionInput.Policy policy = readPolicy(policyObject, spec, managed, selected);
+            DecisionInput.Report report = reading.report();
             DecisionInput.Node nodeView = new DecisionInput.Node(name,
                     "disabled".equals(labels(node).get(NodePlan.OPT_OUT_LABEL)));
             Instant now = clock.instant();
-            Decision d = fleet.decide(name, all, report, nodeView, policy, prior(neh, name), now);
+            Decision d = fleet.decide(name, all, report, nodeView, policy, prior(neh, reading, name), now);
             if (d.healthySince() != null) {
                 healthySince.put(name, d.healthySince());
             } else {
@@ -133,7 +133,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             String phase = d.phaseOverride() != null ? d.phaseOverride()
                     : neh.getStatus() == null || neh.getStatus().getPhase() == null ? "Unknown"
                     : neh.getStatus().getPhase().name();
-            String message = message(neh, d);
+            String message = message(neh, reading, d);
             NodePlan plan = applyToNode(name, d, phase, message, now);
             if (d.suppressed() != null && d.wanted() != d.action()) {
                 metrics.inc("execguard_suppressed_total", "reason", d.suppressed());
@@ -175,32 +175,19 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                 .filter(p -> ExecHealthPolicySpec.effective(p).selects(labels)).findFirst().orElse(null);
     }
 
-    private DecisionInput.Policy decisionPolicy(ExecHealthPolicySpec spec, boolean managed, int selected) {
-        Map<Severity, Map<Scope, Action>> ladder = new EnumMap<>(Severity.class);
-        for (Severity s : Severity.values()) {
-            Map<Scope, Action> row = new EnumMap<>(Scope.class);
-            for (Scope sc : Scope.values()) {
-                row.put(sc, managed ? spec.getActions().forFinding(s, sc) : Action.None);
-            }
-            ladder.put(s, row);
+    /** The policy as the decision sees it; an unreadable stored policy is reported (once) and made inert. */
+    private DecisionInput.Policy readPolicy(ExecHealthPolicy object, ExecHealthPolicySpec spec, boolean managed,
+                                            int selected) {
+        PolicyReading r = PolicyReading.of(spec, managed, selected, config.probeHeartbeat());
+        if (object != null) {
+            invalidObjects.check(InvalidObjects.Kind.ExecHealthPolicy, object, r.invalid());
         }
-        Duration stale = config.probeHeartbeat().multipliedBy(spec.getStaleAfterHeartbeats());
-        return new DecisionInput.Policy(ladder, managed ? Durations.parse(spec.getReleaseAfter()) : Duration.ZERO,
-                stale, spec.maxUnhealthyNodes(Math.max(1, selected)), Boolean.TRUE.equals(spec.getDryRun()));
+        return r.policy();
     }
 
+    /** The report as the decision sees it (unknown evidence when its timestamps cannot be read). */
     static DecisionInput.Report report(NodeExecHealth neh) {
-        NodeExecHealthStatus s = neh.getStatus();
-        if (s == null || s.getLastProbeTime() == null) {
-            return new DecisionInput.Report(null, List.of());
-        }
-        List<FindingView> fs = new ArrayList<>();
-        if (s.getFindings() != null) {
-            for (ReportedFinding f : s.getFindings()) {
-                fs.add(new FindingView(f.getSeverity(), f.getScope(), f.getCause(), backend(f)));
-            }
-        }
-        return new DecisionInput.Report(Instant.parse(s.getLastProbeTime()), fs);
+        return ReportReading.of(neh).report();
     }
 
     /** A shared backend: {@code ceph 10.0.0.1:6789:/}, {@code fuse.sshfs host:/x}; null for local causes. */
@@ -211,14 +198,16 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         return f.getMount().getFsType() + " " + f.getMount().getSource();
     }
 
-    private DecisionInput.Prior prior(NodeExecHealth neh, String name) {
+    private DecisionInput.Prior prior(NodeExecHealth neh, ReportReading reading, String name) {
         RemediationStatus r = neh.getStatus() == null ? null : neh.getStatus().getRemediation();
         Action a = r == null || r.getAction() == null ? Action.None : r.getAction();
-        Instant since = r == null || r.getSince() == null ? null : Instant.parse(r.getSince());
-        return new DecisionInput.Prior(a, since, healthySince.get(name));
+        return new DecisionInput.Prior(a, reading.remediationSince(), healthySince.get(name));
     }
 
-    private static String message(NodeExecHealth neh, Decision d) {
+    private static String message(NodeExecHealth neh, ReportReading reading, Decision d) {
+        if (!reading.invalid().isEmpty()) {
+            return "The execguard report of this node cannot be read (" + reading.invalid().get(0).field() + ").";
+        }
         if (RemediationStatus.SUPPRESSED_STALE.equals(d.suppressed())) {
             return "The execguard probe on this node has not reported recently.";
         }
@@ -370,7 +359,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         private final Clock clock;
         private final Map<String, Action> held = new HashMap<>();
         private boolean initialised;
-        private Object publishedIncidents = List.of("", Map.of());
+        private final PublishedIncidents published = new PublishedIncidents();
         private Map<String, Set<String>> backendNodes = Map.of();
         private long backendsAt;
 
@@ -433,23 +422,19 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             backendsAt = now;
         }
 
-        /** One Event and a policy status entry per incident, when the incidents (or the policy) change. */
+        /** The policy's status when its incidents change, and one Event per incident that is new or changed. */
         void publishIncidents(ExecHealthPolicy policy, KubernetesClient client, NodeEvents events) {
-            Map<String, Set<String>> incidents;
+            Map<String, Set<String>> incidents = new HashMap<>();
             synchronized (this) {
-                incidents = new HashMap<>();
                 backendNodes.forEach((k, v) -> {
                     if (v.size() >= 2) {
-                        incidents.put(k, Set.copyOf(v));
+                        incidents.put(k, v);
                     }
                 });
-                Object signature = List.of(policy == null ? "" : policy.getMetadata().getName(), incidents);
-                if (signature.equals(publishedIncidents)) {
-                    return;
-                }
-                publishedIncidents = signature;
             }
-            events.incidents(policy, incidents, held.size(), clock.instant());
+            String key = policy == null ? PublishedIncidents.NO_POLICY : policy.getMetadata().getName();
+            published.update(key, incidents).ifPresent(change ->
+                    events.incidents(policy, change.incidents(), change.changed(), heldCount(), clock.instant()));
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.execguard.controller;
 
 import io.execguard.api.Action;
+import io.execguard.api.RemediationStatus;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -145,5 +146,45 @@ class DecisionTest {
         Decision d = Decision.decide(report(ceph), NODE, POLICY, fleet, Prior.NONE, NOW);
         assertEquals("CephRequest@10.0.0.1:6789:/", d.incident());
         assertNull(Decision.decide(report(ceph), NODE, POLICY, EMPTY, Prior.NONE, NOW).incident());
+    }
+
+    // ---- an unreadable policy (issue 11 point 4): no new hold, no release, until it is fixed ----
+
+    static final Policy INVALID = new Policy(POLICY.ladder(), POLICY.releaseAfter(), POLICY.staleAfter(), 0, false,
+            false);
+
+    @Test
+    void invalidPolicyStartsNoHoldButStillSetsTheCondition() {
+        Decision d = Decision.decide(report(f(Severity.Critical, Scope.Node)), NODE, INVALID, EMPTY, Prior.NONE, NOW);
+        assertEquals(Action.Cordon, d.wanted());
+        assertEquals(Action.Condition, d.action());
+        assertEquals("False", d.condition());
+        assertEquals(RemediationStatus.SUPPRESSED_MAX_UNHEALTHY, d.suppressed());
+        // what holds no node is still decided as usual
+        Decision annotate = Decision.decide(report(f(Severity.Critical, Scope.Container)), NODE, INVALID, EMPTY,
+                Prior.NONE, NOW);
+        assertEquals(Action.Annotate, annotate.action());
+        assertNull(annotate.suppressed());
+    }
+
+    @Test
+    void invalidPolicyKeepsAnExistingHoldAsItIs() {
+        Prior tainted = new Prior(Action.Taint, NOW.minusSeconds(60), null);
+        Decision stronger = Decision.decide(report(f(Severity.Critical, Scope.Node)), NODE, INVALID, EMPTY, tainted, NOW);
+        assertEquals(Action.Taint, stronger.action(), "no escalation to a cordon either");
+        assertEquals(tainted.since(), stronger.since());
+        Decision weaker = Decision.decide(report(f(Severity.Warning, Scope.Node)), NODE, INVALID, EMPTY, tainted, NOW);
+        assertEquals(Action.Taint, weaker.action(), "no release because the findings weakened");
+        assertNull(weaker.suppressed());
+    }
+
+    @Test
+    void invalidPolicyReleasesNothingEvenAfterReleaseAfterOfHealth() {
+        Prior recovering = new Prior(Action.Cordon, NOW.minusSeconds(3600), NOW.minusSeconds(1800));
+        Decision d = Decision.decide(report(), NODE, INVALID, EMPTY, recovering, NOW);
+        assertEquals(Action.Cordon, d.action());
+        assertEquals("Recovering", d.reason());
+        // the same under a readable policy is released
+        assertEquals(Action.None, Decision.decide(report(), NODE, POLICY, EMPTY, recovering, NOW).action());
     }
 }

@@ -71,6 +71,7 @@ class OperatorMockServerTest {
     }
 
     private final MutableClock clock = new MutableClock();
+    private final Metrics metrics = new Metrics();
     private Operator operator;
 
     @BeforeEach
@@ -79,7 +80,7 @@ class OperatorMockServerTest {
         server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(ExecHealthPolicy.class));
         OperatorConfig config = new OperatorConfig("execguard", false, "execguard-operator", "test", 0, Duration.ofSeconds(2),
                 Duration.ofSeconds(60));
-        operator = ExecGuardOperator.create(client, config, new Metrics(), clock);
+        operator = ExecGuardOperator.create(client, config, metrics, clock);
         operator.start();
     }
 
@@ -108,6 +109,11 @@ class OperatorMockServerTest {
 
     /** What a probe would write: the report for a node, probed now. */
     void report(String name, ReportedFinding... findings) {
+        report(name, clock.now.toString(), findings);
+    }
+
+    /** A report with this lastProbeTime (valid or not: the mock server has no schema). */
+    void report(String name, String lastProbeTime, ReportedFinding... findings) {
         var res = client.resources(NodeExecHealth.class);
         if (res.withName(name).get() == null) {
             NodeExecHealth neh = NodeExecHealth.forNode(client.nodes().withName(name).get());
@@ -119,7 +125,7 @@ class OperatorMockServerTest {
                     NodeExecHealthStatus s = n.getStatus() == null ? new NodeExecHealthStatus() : n.getStatus();
                     s.setPhase(findings.length == 0 ? Phase.Healthy : Phase.Unhealthy);
                     s.setFindings(List.of(findings));
-                    s.setLastProbeTime(clock.now.toString());
+                    s.setLastProbeTime(lastProbeTime);
                     n.setStatus(s);
                     return n;
                 });
@@ -282,5 +288,130 @@ class OperatorMockServerTest {
         assertEquals(Cause.CephRequest, after.getStatus().getIncidents().get(0).getCause());
         assertEquals("ceph 10.0.0.1:6789:/vol", after.getStatus().getIncidents().get(0).getBackend());
         assertNotNull(after.getStatus().getNodesHeld());
+    }
+
+    // ---- defensive reading (issue 11 point 4) and incident Events (point 6) ----
+
+    List<io.fabric8.kubernetes.api.model.Event> events(String involved, String reason) {
+        return client.v1().events().inNamespace("default").list().getItems().stream()
+                .filter(e -> involved.equals(e.getInvolvedObject().getName()) && reason.equals(e.getReason())).toList();
+    }
+
+    static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    ExecHealthPolicy policy(String name, Map<String, String> selector, io.fabric8.kubernetes.api.model.IntOrString max) {
+        ExecHealthPolicy p = new ExecHealthPolicy();
+        p.getMetadata().setName(name);
+        ExecHealthPolicySpec spec = new ExecHealthPolicySpec();
+        spec.setNodeSelector(selector);
+        spec.setMaxUnhealthy(max);
+        p.setSpec(spec);
+        return client.resource(p).create();
+    }
+
+    void setMaxUnhealthy(String policy, io.fabric8.kubernetes.api.model.IntOrString max) {
+        client.resources(ExecHealthPolicy.class).withName(policy).edit(p -> {
+            p.getSpec().setMaxUnhealthy(max);
+            return p;
+        });
+    }
+
+    @Test
+    void oneUnreadableReportNeitherBlocksTheOthersNorHoldsItsNode() {
+        policy("roomy", Map.of(), new io.fabric8.kubernetes.api.model.IntOrString(5)); // the cap is not under test
+        node("bad", Map.of(), false);
+        // stored before the CRD said format: date-time
+        report("bad", "yesterday", finding(Severity.Critical, Scope.Node, Cause.FuseRequest, null));
+        sleep(Duration.ofMillis(2500)); // past the fleet's 2 s backend cache: every later refresh reads "bad"
+        for (String n : List.of("ok1", "ok2")) {
+            node(n, Map.of(), false);
+            report(n, finding(Severity.Critical, Scope.Node, Cause.FuseRequest, null));
+        }
+        await(() -> nodeNow("ok1"), OperatorMockServerTest::cordonedByUs, "ok1 cordoned despite the bad report");
+        await(() -> nodeNow("ok2"), OperatorMockServerTest::cordonedByUs, "ok2 cordoned despite the bad report");
+        RemediationStatus bad = await(() -> remediation("bad"), x -> x != null, "the bad report decided");
+        assertEquals(RemediationStatus.SUPPRESSED_STALE, bad.getSuppressed(), "unknown evidence: " + bad);
+        assertEquals(Action.None, bad.getAction());
+        Node badNode = nodeNow("bad");
+        assertFalse(cordonedByUs(badNode));
+        assertFalse(NodePlan.hasTaint(badNode));
+
+        var warned = await(() -> events("bad", "InvalidNodeExecHealth"), l -> !l.isEmpty(), "Event on the report");
+        assertEquals("Warning", warned.get(0).getType());
+        assertEquals("NodeExecHealth", warned.get(0).getInvolvedObject().getKind());
+        assertTrue(warned.get(0).getMessage().contains("status.lastProbeTime 'yesterday'"), warned.get(0).getMessage());
+        sleep(Duration.ofSeconds(5)); // two resyncs: reported once, not on every reconcile
+        assertEquals(1, events("bad", "InvalidNodeExecHealth").size());
+        assertEquals(1.0, metrics.value(InvalidObjects.METRIC, "kind", "NodeExecHealth"));
+        assertFalse(cordonedByUs(nodeNow("bad")));
+    }
+
+    @Test
+    void policyWithATypoInMaxUnhealthyHoldsNothingNewAndReleasesNothingUntilFixed() {
+        var five = new io.fabric8.kubernetes.api.model.IntOrString(5);
+        policy("typo", Map.of("pool", "typo"), five);
+        node("t1", Map.of("pool", "typo"), false);
+        report("t1", finding(Severity.Critical, Scope.Node, Cause.FuseRequest, null));
+        await(() -> nodeNow("t1"), OperatorMockServerTest::cordonedByUs, "t1 cordoned under the sound policy");
+
+        setMaxUnhealthy("typo", new io.fabric8.kubernetes.api.model.IntOrString("ten"));
+        var warned = await(() -> events("typo", "InvalidExecHealthPolicy"), l -> !l.isEmpty(), "Event on the policy");
+        assertTrue(warned.get(0).getMessage().contains("spec.maxUnhealthy 'ten'"), warned.get(0).getMessage());
+        node("t2", Map.of("pool", "typo"), false);
+        report("t2", finding(Severity.Critical, Scope.Node, Cause.FuseRequest, null));
+        RemediationStatus t2 = await(() -> remediation("t2"), x -> x != null && !"ProbeNotReporting".equals(x.getReason()),
+                "t2 decided under the invalid policy");
+        assertEquals(Action.Condition, t2.getAction(), "no new hold: " + t2);
+        assertEquals(RemediationStatus.SUPPRESSED_MAX_UNHEALTHY, t2.getSuppressed());
+        await(() -> NodePlan.condition(nodeNow("t2")), c -> c != null && "False".equals(c.getStatus()), "t2 condition");
+        assertFalse(NodePlan.hasTaint(nodeNow("t2")));
+
+        // t1 healthy for longer than releaseAfter (5m): still held while the policy is unreadable
+        report("t1");
+        await(() -> remediation("t1"), x -> "Recovering".equals(x.getReason()), "t1 recovering");
+        clock.now = clock.now.plusSeconds(400);
+        report("t1");
+        report("t2", finding(Severity.Critical, Scope.Node, Cause.FuseRequest, null));
+        sleep(Duration.ofSeconds(5));
+        assertTrue(cordonedByUs(nodeNow("t1")), "nothing released because of the invalid policy");
+        assertEquals("Recovering", remediation("t1").getReason());
+        assertFalse(cordonedByUs(nodeNow("t2")));
+        assertEquals(1, events("typo", "InvalidExecHealthPolicy").size(), "reported once");
+        assertEquals(1.0, metrics.value(InvalidObjects.METRIC, "kind", "ExecHealthPolicy"));
+
+        // fixed: the policy decides again
+        setMaxUnhealthy("typo", five);
+        await(() -> nodeNow("t2"), OperatorMockServerTest::cordonedByUs, "t2 cordoned once the policy is fixed");
+        await(() -> nodeNow("t1"), x -> !cordonedByUs(x), "t1 released once the policy is fixed");
+    }
+
+    @Test
+    void anUnchangedIncidentIsAnnouncedOncePerPolicy() {
+        policy("pa", Map.of("pool", "a"), null);
+        policy("pb", Map.of("pool", "b"), null);
+        MountStatus ceph = new MountStatus("ceph", "10.0.0.9:6789:/vol", "/data", null);
+        for (String n : List.of("ia1", "ia2", "ib1")) {
+            node(n, Map.of("pool", n.substring(1, 2)), false);
+            report(n, finding(Severity.Critical, Scope.Node, Cause.CephRequest, ceph));
+        }
+        for (String p : List.of("pa", "pb")) {
+            await(() -> client.resources(ExecHealthPolicy.class).withName(p).get(),
+                    x -> x.getStatus() != null && x.getStatus().getIncidents() != null
+                            && x.getStatus().getIncidents().size() == 1
+                            && x.getStatus().getIncidents().get(0).getNodes().size() == 3, "incident on " + p);
+        }
+        await(() -> events("pb", "SharedBackendIncident"), l -> !l.isEmpty(), "Event on pb");
+        int pa = events("pa", "SharedBackendIncident").size();
+        int pb = events("pb", "SharedBackendIncident").size();
+        sleep(Duration.ofSeconds(6)); // three resyncs of every report, interleaving the two policies
+        assertEquals(pa, events("pa", "SharedBackendIncident").size(), "pa: no Event for an unchanged incident");
+        assertEquals(pb, events("pb", "SharedBackendIncident").size(), "pb: no Event for an unchanged incident");
+        assertTrue(pa >= 1 && pa <= 2 && pb >= 1 && pb <= 2, "at most: two nodes, then three; pa=" + pa + " pb=" + pb);
     }
 }

@@ -66,7 +66,7 @@ class HelmChartTest {
             "operator.replicas", 3, "operator.leaderElection", true, "operator.leaseName", "eg-leader",
             "operator.metricsPort", 9292, "operator.resyncInterval", "5m",
             "namespace.create", true, "serviceMonitor.enabled", true, "admissionPolicy.enabled", false,
-            "policy.dryRun", true, "policy.maxUnhealthy", 3, "policy.actions.nodeCritical", "Taint",
+            "policy.dryRun", false, "policy.maxUnhealthy", 3, "policy.actions.nodeCritical", "Taint",
             "image.tag", "1.2.3", "commonLabels.team", "platform");
 
     static Rendered defaults() {
@@ -426,12 +426,14 @@ class HelmChartTest {
         assertEquals("execguard.io/v1alpha1", policy.get("apiVersion"));
         ObjectMapper strict = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
         ExecHealthPolicySpec spec = strict.convertValue(policy.get("spec"), ExecHealthPolicySpec.class);
-        assertEquals(ExecHealthPolicySpec.defaults().effective(), spec.effective());
-        assertEquals(Boolean.FALSE, spec.getDryRun());
+        ExecHealthPolicySpec documented = ExecHealthPolicySpec.defaults().effective();
+        documented.setDryRun(true); // the chart starts in dry run (issue 11 point 10); the CRD's default is false
+        assertEquals(documented, spec.effective());
+        assertEquals(Boolean.TRUE, spec.getDryRun(), "the chart's default policy starts in dry run");
 
         Map<String, Object> custom = Rendered.of(CUSTOM).get("ExecHealthPolicy", "default");
         ExecHealthPolicySpec c = strict.convertValue(custom.get("spec"), ExecHealthPolicySpec.class);
-        assertEquals(Boolean.TRUE, c.getDryRun());
+        assertEquals(Boolean.FALSE, c.getDryRun());
         assertEquals(3, c.getMaxUnhealthy().getIntVal());
         assertEquals("Taint", c.getActions().getNodeCritical().name());
     }
