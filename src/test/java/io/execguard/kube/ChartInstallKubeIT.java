@@ -87,10 +87,11 @@ class ChartInstallKubeIT {
         DaemonSet ds = admin.apps().daemonSets().inNamespace(NS).withName(RELEASE + "-execguard-probe").get();
         assertEquals("10s", env(probeContainer(ds), "SCAN_INTERVAL"));
         assertTrue(!capabilities(ds).getAdd().contains("KILL"), "repairs off by default");
-        assertEquals(Boolean.FALSE, admin.resources(ExecHealthPolicy.class).withName(RELEASE).get().getSpec().getDryRun());
+        assertEquals(Boolean.TRUE, admin.resources(ExecHealthPolicy.class).withName(RELEASE).get().getSpec().getDryRun(),
+                "the chart starts in dry run");
 
         Release upgraded = new Helm(CHART).upgrade().withName(RELEASE).withNamespace(NS).withKubeConfig(cluster.kubeconfig())
-                .set("policy.name", RELEASE).set("probe.scanInterval", "30s").set("policy.dryRun", true)
+                .set("policy.name", RELEASE).set("probe.scanInterval", "30s").set("policy.dryRun", false)
                 .set("probe.repairs", true).call();
         assertEquals("deployed", upgraded.getStatus());
         assertEquals("2", upgraded.getRevision());
@@ -102,7 +103,8 @@ class ChartInstallKubeIT {
                 && "/sys/fs/fuse/connections".equals(v.getHostPath().getPath())), "writable fusectl volume");
         assertTrue(probeContainer(ds).getVolumeMounts().stream().anyMatch(m -> "/host/sys/fs/fuse/connections"
                 .equals(m.getMountPath()) && !Boolean.TRUE.equals(m.getReadOnly())), "fusectl mounted writable");
-        assertEquals(Boolean.TRUE, admin.resources(ExecHealthPolicy.class).withName(RELEASE).get().getSpec().getDryRun());
+        assertEquals(Boolean.FALSE, admin.resources(ExecHealthPolicy.class).withName(RELEASE).get().getSpec().getDryRun(),
+                "upgraded out of dry run");
         // the operator's Deployment does not change with probe values
         assertEquals(1L, admin.apps().deployments().inNamespace(NS).withName(RELEASE + "-execguard-operator").get()
                 .getMetadata().getGeneration());
