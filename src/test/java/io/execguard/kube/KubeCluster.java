@@ -205,7 +205,32 @@ public final class KubeCluster {
         for (HasMetadata o : ordered) {
             admin.resource(o).fieldManager("execguard-test").forceConflicts().serverSideApply();
         }
+        awaitAdmissionPolicies(admin, ordered);
         return ordered;
+    }
+
+    /**
+     * A ValidatingAdmissionPolicy takes effect asynchronously: the API server's informers must see the policy and
+     * its binding. Waits until the server has type-checked each applied policy at its current generation, then a
+     * little longer for the admission plugin's own informers (same process, same watch).
+     */
+    private static void awaitAdmissionPolicies(KubernetesClient admin, List<HasMetadata> applied) {
+        List<String> names = applied.stream().filter(o -> "ValidatingAdmissionPolicy".equals(o.getKind()))
+                .map(o -> o.getMetadata().getName()).toList();
+        if (names.isEmpty()) {
+            return;
+        }
+        await(Duration.ofSeconds(60), "the admission policies " + names + " to be observed", () -> names.stream()
+                .allMatch(n -> {
+                    var vap = admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(n).get();
+                    return vap != null && vap.getStatus() != null && vap.getStatus().getObservedGeneration() != null
+                            && vap.getStatus().getObservedGeneration().equals(vap.getMetadata().getGeneration());
+                }));
+        try {
+            Thread.sleep(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Deletes what {@link #applyChart} applied (namespaces last) and waits until it is gone. */
