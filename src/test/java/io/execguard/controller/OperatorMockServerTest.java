@@ -39,7 +39,6 @@ import io.execguard.api.Phase;
 import io.execguard.api.RemediationStatus;
 import io.execguard.api.ReportedFinding;
 import io.execguard.detect.Cause;
-import io.execguard.detect.FindingType;
 import io.execguard.detect.Scope;
 import io.execguard.detect.Severity;
 import io.execguard.probe.Metrics;
@@ -90,15 +89,7 @@ class OperatorMockServerTest {
     }
 
     static ReportedFinding finding(Severity severity, Scope scope, Cause cause, MountStatus mount) {
-        ReportedFinding f = new ReportedFinding();
-        f.setId(cause + "/" + scope);
-        f.setType(scope == Scope.Node ? FindingType.UnkillableTask : FindingType.PidsLimitReached);
-        f.setCause(cause);
-        f.setSeverity(severity);
-        f.setScope(scope);
-        f.setMessage("stuck: " + cause);
-        f.setMount(mount);
-        return f;
+        return io.execguard.api.TestFindings.finding(severity, scope, cause, mount);
     }
 
     Node node(String name, Map<String, String> labels, boolean unschedulable, Taint... taints) {

@@ -44,9 +44,9 @@ import io.execguard.api.NodeExecHealthStatus;
 import io.execguard.api.Phase;
 import io.execguard.api.RemediationStatus;
 import io.execguard.api.ReportedFinding;
+import io.execguard.api.TestFindings;
 import io.execguard.controller.NodePlan;
 import io.execguard.detect.Cause;
-import io.execguard.detect.FindingType;
 import io.execguard.detect.Scope;
 import io.execguard.detect.Severity;
 
@@ -177,14 +177,7 @@ class OperatorProcessKubeIT {
     }
 
     static ReportedFinding finding(Severity severity, Scope scope, Cause cause) {
-        ReportedFinding f = new ReportedFinding();
-        f.setId(cause + "/" + scope);
-        f.setType(scope == Scope.Node ? FindingType.UnkillableTask : FindingType.PidsLimitReached);
-        f.setCause(cause);
-        f.setSeverity(severity);
-        f.setScope(scope);
-        f.setMessage("stuck: " + cause);
-        return f;
+        return TestFindings.finding(severity, scope, cause, null);
     }
 
     /** What the probe writes: the report (create once, then status via the status subresource). */
