@@ -26,8 +26,21 @@ public enum Action {
         return a.compareTo(b) >= 0 ? a : b;
     }
 
-    /** Whether this action holds the node out of scheduling (and so counts against {@code maxUnhealthy}). */
+    /** Whether this action holds the node out of scheduling (taint or cordon). */
     public boolean holdsNode() {
         return atLeast(Taint);
+    }
+
+    /**
+     * Whether this action marks the node unhealthy in a way other tools act on (the condition, which NHC, draino
+     * and autoscalers read, and every hold), and so counts against {@code maxUnhealthy}.
+     */
+    public boolean marksUnhealthy() {
+        return atLeast(Condition);
+    }
+
+    /** The weaker of two actions. */
+    public static Action min(Action a, Action b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 }

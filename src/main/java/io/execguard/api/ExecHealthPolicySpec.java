@@ -28,7 +28,7 @@ import io.fabric8.kubernetes.api.model.IntOrString;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"nodeSelector", "thresholds", "unhealthyTypes", "degradedTypes", "actions", "releaseAfter",
-        "staleAfterHeartbeats", "maxUnhealthy", "dryRun", "remediation"})
+        "staleAfterHeartbeats", "maxUnhealthy", "stormGuard", "dryRun", "remediation"})
 public class ExecHealthPolicySpec {
 
     @JsonPropertyDescription("Labels a Node must all carry for this policy to apply to it (like a pod's nodeSelector). "
@@ -76,6 +76,11 @@ public class ExecHealthPolicySpec {
             message = "must be a count (0, 5) or a percentage from 0% to 100% (\"10%\")")
     private IntOrString maxUnhealthy;
 
+    @JsonPropertyDescription("The storm guard: when a failure is an incident (one backend on many nodes, or too many "
+            + "of the policy's nodes at once) rather than bad nodes, execguard marks no further node; and a limit on "
+            + "new holds per minute. See its fields for the defaults.")
+    private StormGuard stormGuard;
+
     @JsonPropertyDescription("When true, execguard computes and reports everything (NodeExecHealth status.remediation, "
             + "Events) but changes no Node. Default: " + DRY_RUN + ".")
     private Boolean dryRun;
@@ -111,11 +116,12 @@ public class ExecHealthPolicySpec {
         s.staleAfterHeartbeats = staleAfterHeartbeats != null ? staleAfterHeartbeats : d.staleAfterHeartbeats;
         s.maxUnhealthy = maxUnhealthy != null ? copy(maxUnhealthy) : d.maxUnhealthy;
         s.dryRun = dryRun != null ? dryRun : d.dryRun;
+        s.stormGuard = stormGuard != null ? stormGuard.withDefaults(d.stormGuard) : d.stormGuard;
         s.remediation = remediation != null ? remediation.withDefaults(d.remediation) : d.remediation;
         return s;
     }
 
-    private static IntOrString copy(IntOrString v) {
+    static IntOrString copy(IntOrString v) {
         return v.getIntVal() != null ? new IntOrString(v.getIntVal()) : new IntOrString(v.getStrVal());
     }
 
@@ -150,20 +156,27 @@ public class ExecHealthPolicySpec {
      * @throws IllegalArgumentException when the value is neither a count nor a percentage
      */
     public int maxUnhealthyNodes(int selectedNodes) {
-        IntOrString v = effective().maxUnhealthy;
+        return countOrPercent("maxUnhealthy", effective().maxUnhealthy, selectedNodes);
+    }
+
+    /** A count as given, or a percentage of {@code of} rounded down but at least 1. */
+    static int countOrPercent(String field, IntOrString v, int of) {
+        if (v == null) {
+            throw new IllegalArgumentException(field + " is absent");
+        }
         if (v.getIntVal() != null) {
             if (v.getIntVal() < 0) {
-                throw new IllegalArgumentException("maxUnhealthy must not be negative, got " + v.getIntVal());
+                throw new IllegalArgumentException(field + " must not be negative, got " + v.getIntVal());
             }
             return v.getIntVal();
         }
         String s = v.getStrVal() == null ? "" : v.getStrVal();
         if (!s.matches(PERCENT_PATTERN)) {
-            throw new IllegalArgumentException("maxUnhealthy must be a count (5) or a percentage (\"10%\"), got '"
+            throw new IllegalArgumentException(field + " must be a count (5) or a percentage (\"10%\"), got '"
                     + v.getStrVal() + "'");
         }
         long percent = Long.parseLong(s.substring(0, s.length() - 1));
-        return (int) Math.max(1, Math.min(selectedNodes, selectedNodes * percent / 100));
+        return (int) Math.max(1, Math.min(of, of * percent / 100));
     }
 
     /** Whether a node with these labels is selected by this spec's nodeSelector (absent or empty: all nodes). */
@@ -244,6 +257,14 @@ public class ExecHealthPolicySpec {
         this.maxUnhealthy = maxUnhealthy;
     }
 
+    public StormGuard getStormGuard() {
+        return stormGuard;
+    }
+
+    public void setStormGuard(StormGuard stormGuard) {
+        this.stormGuard = stormGuard;
+    }
+
     public Boolean getDryRun() {
         return dryRun;
     }
@@ -267,14 +288,15 @@ public class ExecHealthPolicySpec {
                 && Objects.equals(degradedTypes, s.degradedTypes) && Objects.equals(actions, s.actions)
                 && Objects.equals(releaseAfter, s.releaseAfter)
                 && Objects.equals(staleAfterHeartbeats, s.staleAfterHeartbeats)
-                && Objects.equals(maxUnhealthy, s.maxUnhealthy) && Objects.equals(dryRun, s.dryRun)
+                && Objects.equals(maxUnhealthy, s.maxUnhealthy) && Objects.equals(stormGuard, s.stormGuard)
+                && Objects.equals(dryRun, s.dryRun)
                 && Objects.equals(remediation, s.remediation);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(nodeSelector, thresholds, unhealthyTypes, degradedTypes, actions, releaseAfter,
-                staleAfterHeartbeats, maxUnhealthy, dryRun, remediation);
+                staleAfterHeartbeats, maxUnhealthy, stormGuard, dryRun, remediation);
     }
 
     @Override
@@ -282,6 +304,6 @@ public class ExecHealthPolicySpec {
         return "ExecHealthPolicySpec{nodeSelector=" + nodeSelector + ", thresholds=" + thresholds + ", unhealthyTypes="
                 + unhealthyTypes + ", degradedTypes=" + degradedTypes + ", actions=" + actions + ", releaseAfter="
                 + releaseAfter + ", staleAfterHeartbeats=" + staleAfterHeartbeats + ", maxUnhealthy=" + maxUnhealthy
-                + ", dryRun=" + dryRun + ", remediation=" + remediation + "}";
+                + ", stormGuard=" + stormGuard + ", dryRun=" + dryRun + ", remediation=" + remediation + "}";
     }
 }

@@ -48,6 +48,11 @@ public final class PolicyDefaults {
     public static final String MAX_UNHEALTHY = "10%";
     public static final boolean DRY_RUN = false;
 
+    // the storm guard (NodeHealthCheck stops at minHealthy 51%: more than half failing is not the nodes' fault)
+    public static final int INCIDENT_NODES = 2;
+    public static final String MAX_FAILING = "50%";
+    public static final int NEW_HOLDS_PER_MINUTE = 5;
+
     // node-local remediation switches
     public static final boolean ABORT_STUCK_FUSE = false;
     public static final boolean KILL_LEAKED_EXEC_SESSIONS = false;
@@ -80,6 +85,7 @@ public final class PolicyDefaults {
         s.setStaleAfterHeartbeats(STALE_AFTER_HEARTBEATS);
         s.setMaxUnhealthy(new IntOrString(MAX_UNHEALTHY));
         s.setDryRun(DRY_RUN);
+        s.setStormGuard(stormGuard());
         s.setRemediation(nodeRemediation());
         return s;
     }
@@ -100,6 +106,14 @@ public final class PolicyDefaults {
 
     public static ActionLadder actions() {
         return new ActionLadder(NODE_CRITICAL, NODE_WARNING, CONTAINER_CRITICAL, CONTAINER_WARNING);
+    }
+
+    public static StormGuard stormGuard() {
+        StormGuard g = new StormGuard();
+        g.setIncidentNodes(INCIDENT_NODES);
+        g.setMaxFailing(new IntOrString(MAX_FAILING));
+        g.setNewHoldsPerMinute(NEW_HOLDS_PER_MINUTE);
+        return g;
     }
 
     public static NodeRemediation nodeRemediation() {

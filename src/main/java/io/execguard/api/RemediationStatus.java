@@ -7,23 +7,11 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 
-import io.fabric8.generator.annotation.Pattern;
 
 /** What the controller did to the Node. Written only by the controller. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"action", "since", "reason", "suppressed"})
+@JsonPropertyOrder({"action", "since", "reason", "suppressed", "healthySince"})
 public class RemediationStatus {
-
-    /** {@link #getSuppressed()} value: the fleet-wide cap on held nodes was reached. */
-    public static final String SUPPRESSED_MAX_UNHEALTHY = "maxUnhealthy";
-    /** {@link #getSuppressed()} value: the Node is labelled {@code execguard.io/remediation=disabled}. */
-    public static final String SUPPRESSED_OPT_OUT = "optOut";
-    /** {@link #getSuppressed()} value: the policy is in dry-run mode. */
-    public static final String SUPPRESSED_DRY_RUN = "dryRun";
-    /** The probe has not reported for staleAfterHeartbeats: nothing new, nothing released. */
-    public static final String SUPPRESSED_STALE = "stale";
-    /** {@link #getSuppressed()} value: the node's findings belong to a multi-node incident (one shared backend). */
-    public static final String SUPPRESSED_INCIDENT = "incident";
 
     @JsonPropertyDescription("The action currently applied to the Node by execguard, in increasing strength: "
             + "None (report only), Annotate (execguard.io/exec-health annotations), Condition (Node condition "
@@ -40,21 +28,31 @@ public class RemediationStatus {
     private String reason;
 
     @JsonPropertyDescription("Set when the policy asked for a stronger action than the one applied, naming the "
-            + "safety rule that held it back: maxUnhealthy (too many nodes already held), optOut (Node labelled "
-            + "execguard.io/remediation=disabled), dryRun (policy dryRun: nothing is changed on Nodes), incident "
-            + "(one backend failing on many nodes). Absent when the action is what the policy asked for.")
-    @Pattern("^(" + SUPPRESSED_MAX_UNHEALTHY + "|" + SUPPRESSED_OPT_OUT + "|" + SUPPRESSED_DRY_RUN + "|"
-            + SUPPRESSED_STALE + "|" + SUPPRESSED_INCIDENT + ")$")
-    private String suppressed;
+            + "safety rule that held it back: maxUnhealthy (the policy's cap on nodes marked unhealthy is reached), "
+            + "optOut (Node labelled execguard.io/remediation=disabled), dryRun (nothing is changed on Nodes), stale "
+            + "(the probe stopped reporting), incident (the storm guard: one backend failing on many nodes, or too "
+            + "many of the policy's nodes failing), rateLimit (too many new holds in the last minute), invalidPolicy "
+            + "(the policy cannot be read). Absent when the action is what the policy asked for.")
+    private Suppression suppressed;
+
+    @JsonPropertyDescription("Since when the node has not needed its current action (RFC 3339, UTC); execguard "
+            + "steps down once this is releaseAfter ago. Absent while the action is needed.")
+    @JsonSerialize(using = Rfc3339.class)
+    private String healthySince;
 
     public RemediationStatus() {
     }
 
-    public RemediationStatus(Action action, String since, String reason, String suppressed) {
+    public RemediationStatus(Action action, String since, String reason, Suppression suppressed) {
+        this(action, since, reason, suppressed, null);
+    }
+
+    public RemediationStatus(Action action, String since, String reason, Suppression suppressed, String healthySince) {
         this.action = action;
         this.since = since;
         this.reason = reason;
         this.suppressed = suppressed;
+        this.healthySince = healthySince;
     }
 
     public Action getAction() {
@@ -81,28 +79,38 @@ public class RemediationStatus {
         this.reason = reason;
     }
 
-    public String getSuppressed() {
+    public Suppression getSuppressed() {
         return suppressed;
     }
 
-    public void setSuppressed(String suppressed) {
+    public void setSuppressed(Suppression suppressed) {
         this.suppressed = suppressed;
+    }
+
+    public String getHealthySince() {
+        return healthySince;
+    }
+
+    public void setHealthySince(String healthySince) {
+        this.healthySince = healthySince;
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof RemediationStatus r && action == r.action && Objects.equals(since, r.since)
-                && Objects.equals(reason, r.reason) && Objects.equals(suppressed, r.suppressed);
+                && Objects.equals(reason, r.reason) && suppressed == r.suppressed
+                && Objects.equals(healthySince, r.healthySince);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(action, since, reason, suppressed);
+        return Objects.hash(action, since, reason, suppressed, healthySince);
     }
 
     @Override
     public String toString() {
         return "RemediationStatus{action=" + action + ", since=" + since + ", reason=" + reason
-                + (suppressed == null ? "" : ", suppressed=" + suppressed) + "}";
+                + (suppressed == null ? "" : ", suppressed=" + suppressed.value())
+                + (healthySince == null ? "" : ", healthySince=" + healthySince) + "}";
     }
 }

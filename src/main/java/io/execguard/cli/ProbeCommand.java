@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import io.execguard.api.ExecHealthPolicy;
-import io.execguard.api.ExecHealthPolicySpec;
+import io.execguard.api.PolicyResolver;
 import io.execguard.host.DeadlineReader;
 import io.execguard.host.HostPaths;
 import io.execguard.host.HostReader;
@@ -113,8 +113,8 @@ public final class ProbeCommand implements Callable<Integer> {
     }
 
     /**
-     * The probe-side settings of the first policy (by name) whose nodeSelector selects this node, or the
-     * documented defaults. Read from the API at most once a minute; the last answer is kept when the
+     * The probe-side settings of the policy that applies to this node ({@link PolicyResolver}, the rule the
+     * operator uses too), or the documented defaults. Read from the API at most once a minute; the last answer is kept when the
      * API is unreachable.
      */
     static final class PolicyCache {
@@ -141,11 +141,9 @@ public final class ProbeCommand implements Callable<Integer> {
                 var node = client.nodes().withName(nodeName).get();
                 Map<String, String> labels = node == null || node.getMetadata().getLabels() == null ? Map.of()
                         : node.getMetadata().getLabels();
-                current = client.resources(ExecHealthPolicy.class).list().getItems().stream()
-                        .sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
-                        .map(ExecHealthPolicySpec::effective)
-                        .filter(spec -> spec.selects(labels))
-                        .findFirst().map(ProbePolicy::from).orElse(fallback);
+                var resolved = new PolicyResolver(client.resources(ExecHealthPolicy.class).list().getItems())
+                        .resolve(labels);
+                current = resolved.policy() == null ? fallback : ProbePolicy.from(resolved.spec());
             } catch (RuntimeException e) {
                 LOG.debug("node {}: cannot read ExecHealthPolicy, keeping the last answer: {}", nodeName, e.toString());
             }

@@ -88,7 +88,7 @@ public final class ProbeLoop {
                 metrics.inc("execguard_repairs_total", "action", r.action().kind().name(), "result", r.result().name());
             }
             long millis = Duration.between(start, clock.instant()).toMillis();
-            ProbeReport report = ProbeReport.build(tracked, index, snapshot.host(), p.unhealthyTypes(),
+            ProbeReport report = ProbeReport.build(tracked, index, snapshot.host(), p.unhealthyTypes(), p.degradedTypes(),
                     config.maxFindings(), millis, snapshot.tasksScanned()).of(++scans, repairer.history());
             recordMetrics(report, tracked, millis);
             recordBlockedReads(snapshot.blockedReads());

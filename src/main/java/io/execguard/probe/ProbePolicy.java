@@ -14,8 +14,19 @@ import io.execguard.repair.RepairPolicy;
  * thresholds, which types make the node Unhealthy (the rest Degraded), when a terminating pod is overdue, and
  * which node-local repairs it may make.
  */
-public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes, Duration podStuckTerminating,
-                          RepairPolicy repair) {
+public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes, Set<FindingType> degradedTypes,
+                          Duration podStuckTerminating, RepairPolicy repair) {
+
+    public ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes, Duration podStuckTerminating,
+                       RepairPolicy repair) {
+        this(thresholds, unhealthyTypes, complement(unhealthyTypes), podStuckTerminating, repair);
+    }
+
+    private static Set<FindingType> complement(Set<FindingType> types) {
+        Set<FindingType> rest = java.util.EnumSet.allOf(FindingType.class);
+        rest.removeAll(types);
+        return rest;
+    }
 
     public static ProbePolicy from(ExecHealthPolicySpec effective) {
         ExecHealthPolicySpec s = effective.effective();
@@ -23,7 +34,9 @@ public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes
         RepairPolicy repair = new RepairPolicy(Boolean.TRUE.equals(r.getAbortStuckFuse()),
                 Boolean.TRUE.equals(r.getKillLeakedExecSessions()), Durations.parse(r.getLeakedExecSessionTtl()),
                 !Boolean.FALSE.equals(r.getDryRun()), RepairPolicy.HANG_UP_GRACE);
-        return new ProbePolicy(s.getThresholds().toDetectorThresholds(), s.unhealthyTypeSet(),
+        Set<FindingType> degraded = java.util.EnumSet.noneOf(FindingType.class);
+        degraded.addAll(s.getDegradedTypes());
+        return new ProbePolicy(s.getThresholds().toDetectorThresholds(), s.unhealthyTypeSet(), degraded,
                 Duration.ofSeconds(s.getThresholds().getPodStuckTerminatingSeconds()), repair);
     }
 
@@ -35,6 +48,7 @@ public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes
     /** The defaults, with the probe's own POD_STUCK_TERMINATING. */
     public static ProbePolicy defaults(ProbeConfig config) {
         ProbePolicy d = defaults();
-        return new ProbePolicy(d.thresholds(), d.unhealthyTypes(), config.podStuckTerminating(), d.repair());
+        return new ProbePolicy(d.thresholds(), d.unhealthyTypes(), d.degradedTypes(), config.podStuckTerminating(),
+                d.repair());
     }
 }

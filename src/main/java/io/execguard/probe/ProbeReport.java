@@ -39,24 +39,36 @@ public record ProbeReport(String phase, List<Item> findings, boolean truncated, 
     public static ProbeReport build(List<TrackedFinding> tracked, PodIndex pods, HostInfo host,
                                     Set<FindingType> unhealthyTypes, int maxFindings, long scanDurationMillis,
                                     int tasksScanned) {
+        return build(tracked, pods, host, unhealthyTypes, null, maxFindings, scanDurationMillis, tasksScanned);
+    }
+
+    /**
+     * @param degradedTypes the types that make the node Degraded; null: every type not in {@code unhealthyTypes}.
+     *                      A finding of a type in neither set is reported but leaves the phase Healthy.
+     */
+    public static ProbeReport build(List<TrackedFinding> tracked, PodIndex pods, HostInfo host,
+                                    Set<FindingType> unhealthyTypes, Set<FindingType> degradedTypes, int maxFindings,
+                                    long scanDurationMillis, int tasksScanned) {
         List<TrackedFinding> sorted = new ArrayList<>(tracked);
         sorted.sort(Comparator.comparing(TrackedFinding::finding, DetectorSuite.ORDER).thenComparing(TrackedFinding::id));
         int exec = 0;
         int kill = 0;
         Map<String, Integer> byType = new TreeMap<>();
         boolean unhealthy = false;
+        boolean degraded = false;
         for (TrackedFinding t : sorted) {
             FindingType type = t.finding().type();
             exec += type.breaksExec() ? 1 : 0;
             kill += type.breaksKill() ? 1 : 0;
             byType.merge(type.name(), 1, Integer::sum);
             unhealthy |= unhealthyTypes.contains(type);
+            degraded |= degradedTypes == null || degradedTypes.contains(type);
         }
         List<Item> items = new ArrayList<>();
         for (TrackedFinding t : sorted.subList(0, Math.min(maxFindings, sorted.size()))) {
             items.add(new Item(t, pods.attribute(t.finding())));
         }
-        String phase = sorted.isEmpty() ? "Healthy" : unhealthy ? "Unhealthy" : "Degraded";
+        String phase = unhealthy ? "Unhealthy" : degraded ? "Degraded" : "Healthy";
         String top = sorted.isEmpty() ? null : topCause(sorted.get(0).finding());
         return new ProbeReport(phase, List.copyOf(items), sorted.size() > maxFindings,
                 new Summary(exec, kill, java.util.Collections.unmodifiableMap(byType), top), host, scanDurationMillis, tasksScanned,

@@ -241,7 +241,7 @@ class CrdSchemaKubeIT {
         report.getMetadata().setOwnerReferences(null);
         report.getMetadata().setLabels(Map.of(LABEL, "crdschemakubeit"));
         report.getStatus().setRemediation(new RemediationStatus(Action.Taint, ApiTestData.T0.plusNanos(123456789)
-                .toString(), "test", RemediationStatus.SUPPRESSED_MAX_UNHEALTHY));
+                .toString(), "test", io.execguard.api.Suppression.MaxUnhealthy));
         NodeExecHealth created = admin.resource(report).fieldValidation(Validation.STRICT).create();
         created.setStatus(report.getStatus());
         NodeExecHealth updated = admin.resource(created).fieldValidation(Validation.STRICT).updateStatus();

@@ -37,6 +37,10 @@ import io.execguard.api.NodeExecHealth;
 import io.execguard.api.NodeExecHealthStatus;
 import io.execguard.api.Phase;
 import io.execguard.api.RemediationStatus;
+import io.execguard.api.StormGuard;
+import io.execguard.api.Suppression;
+import io.execguard.controller.decide.NodePlan;
+import io.execguard.controller.write.InvalidObjects;
 import io.execguard.api.ReportedFinding;
 import io.execguard.detect.Cause;
 import io.execguard.detect.Scope;
@@ -220,9 +224,9 @@ class OperatorMockServerTest {
     void optOutLabelAndDryRunLeaveTheNodeAlone() {
         node("n4", Map.of(NodePlan.OPT_OUT_LABEL, "disabled"), false);
         report("n4", finding(Severity.Critical, Scope.Node, Cause.FuseRequest, null));
-        RemediationStatus r = await(() -> remediation("n4"), x -> x != null && "optOut".equals(x.getSuppressed()),
+        RemediationStatus r = await(() -> remediation("n4"), x -> x != null && x.getSuppressed() == Suppression.OptOut,
                 "optOut status");
-        assertEquals(Action.Cordon, r.getAction());
+        assertEquals(Action.None, r.getAction(), "what is on the Node: nothing");
         assertNull(nodeNow("n4").getSpec().getUnschedulable());
         assertFalse(NodePlan.hasTaint(nodeNow("n4")));
 
@@ -235,7 +239,7 @@ class OperatorMockServerTest {
         client.resource(dry).create();
         node("n5", Map.of("pool", "dry"), false);
         report("n5", finding(Severity.Critical, Scope.Node, Cause.FuseRequest, null));
-        RemediationStatus rd = await(() -> remediation("n5"), x -> x != null && "dryRun".equals(x.getSuppressed()),
+        RemediationStatus rd = await(() -> remediation("n5"), x -> x != null && x.getSuppressed() == Suppression.DryRun,
                 "dry run status");
         assertEquals(Action.Cordon, rd.getAction());
         Node n5 = nodeNow("n5");
@@ -243,7 +247,7 @@ class OperatorMockServerTest {
         assertFalse(NodePlan.hasTaint(n5));
         assertTrue(n5.getMetadata().getAnnotations() == null
                 || !n5.getMetadata().getAnnotations().containsKey(NodePlan.ANNOTATION_HEALTH));
-        var ev = await(() -> client.v1().events().inNamespace("default").list().getItems().stream()
+        var ev = await(() -> client.v1().events().inNamespace("execguard").list().getItems().stream()
                 .filter(e -> "n5".equals(e.getInvolvedObject().getName())).toList(), l -> !l.isEmpty(), "dry-run event");
         assertTrue(ev.get(0).getMessage().startsWith("[dry run] would have cordoned"), ev.get(0).getMessage());
     }
@@ -284,7 +288,7 @@ class OperatorMockServerTest {
     // ---- defensive reading (issue 11 point 4) and incident Events (point 6) ----
 
     List<io.fabric8.kubernetes.api.model.Event> events(String involved, String reason) {
-        return client.v1().events().inNamespace("default").list().getItems().stream()
+        return client.v1().events().inNamespace("execguard").list().getItems().stream()
                 .filter(e -> involved.equals(e.getInvolvedObject().getName()) && reason.equals(e.getReason())).toList();
     }
 
@@ -302,6 +306,9 @@ class OperatorMockServerTest {
         ExecHealthPolicySpec spec = new ExecHealthPolicySpec();
         spec.setNodeSelector(selector);
         spec.setMaxUnhealthy(max);
+        StormGuard calm = new StormGuard(); // these tests fail most of their few nodes on purpose
+        calm.setMaxFailing(new io.fabric8.kubernetes.api.model.IntOrString("100%"));
+        spec.setStormGuard(calm);
         p.setSpec(spec);
         return client.resource(p).create();
     }
@@ -327,7 +334,7 @@ class OperatorMockServerTest {
         await(() -> nodeNow("ok1"), OperatorMockServerTest::cordonedByUs, "ok1 cordoned despite the bad report");
         await(() -> nodeNow("ok2"), OperatorMockServerTest::cordonedByUs, "ok2 cordoned despite the bad report");
         RemediationStatus bad = await(() -> remediation("bad"), x -> x != null, "the bad report decided");
-        assertEquals(RemediationStatus.SUPPRESSED_STALE, bad.getSuppressed(), "unknown evidence: " + bad);
+        assertEquals(Suppression.Stale, bad.getSuppressed(), "unknown evidence: " + bad);
         assertEquals(Action.None, bad.getAction());
         Node badNode = nodeNow("bad");
         assertFalse(cordonedByUs(badNode));
@@ -358,9 +365,9 @@ class OperatorMockServerTest {
         report("t2", finding(Severity.Critical, Scope.Node, Cause.FuseRequest, null));
         RemediationStatus t2 = await(() -> remediation("t2"), x -> x != null && !"ProbeNotReporting".equals(x.getReason()),
                 "t2 decided under the invalid policy");
-        assertEquals(Action.Condition, t2.getAction(), "no new hold: " + t2);
-        assertEquals(RemediationStatus.SUPPRESSED_MAX_UNHEALTHY, t2.getSuppressed());
-        await(() -> NodePlan.condition(nodeNow("t2")), c -> c != null && "False".equals(c.getStatus()), "t2 condition");
+        assertEquals(Action.Annotate, t2.getAction(), "no new mark, not even the condition: " + t2);
+        assertEquals(Suppression.InvalidPolicy, t2.getSuppressed());
+        assertNull(NodePlan.condition(nodeNow("t2")));
         assertFalse(NodePlan.hasTaint(nodeNow("t2")));
 
         // t1 healthy for longer than releaseAfter (5m): still held while the policy is unreadable
@@ -391,11 +398,13 @@ class OperatorMockServerTest {
             node(n, Map.of("pool", n.substring(1, 2)), false);
             report(n, finding(Severity.Critical, Scope.Node, Cause.CephRequest, ceph));
         }
-        for (String p : List.of("pa", "pb")) {
-            await(() -> client.resources(ExecHealthPolicy.class).withName(p).get(),
+        // one incident fleet-wide (3 nodes); each policy lists it with its own nodes
+        for (var p : Map.of("pa", 2, "pb", 1).entrySet()) {
+            await(() -> client.resources(ExecHealthPolicy.class).withName(p.getKey()).get(),
                     x -> x.getStatus() != null && x.getStatus().getIncidents() != null
                             && x.getStatus().getIncidents().size() == 1
-                            && x.getStatus().getIncidents().get(0).getNodes().size() == 3, "incident on " + p);
+                            && x.getStatus().getIncidents().get(0).getNodes().size() == p.getValue(),
+                    "incident on " + p.getKey());
         }
         await(() -> events("pb", "SharedBackendIncident"), l -> !l.isEmpty(), "Event on pb");
         int pa = events("pa", "SharedBackendIncident").size();
@@ -403,6 +412,6 @@ class OperatorMockServerTest {
         sleep(Duration.ofSeconds(6)); // three resyncs of every report, interleaving the two policies
         assertEquals(pa, events("pa", "SharedBackendIncident").size(), "pa: no Event for an unchanged incident");
         assertEquals(pb, events("pb", "SharedBackendIncident").size(), "pb: no Event for an unchanged incident");
-        assertTrue(pa >= 1 && pa <= 2 && pb >= 1 && pb <= 2, "at most: two nodes, then three; pa=" + pa + " pb=" + pb);
+        assertTrue(pa >= 1 && pa <= 2 && pb == 1, "pa: at most one node, then two; pb: one; pa=" + pa + " pb=" + pb);
     }
 }

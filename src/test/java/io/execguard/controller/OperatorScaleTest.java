@@ -27,6 +27,7 @@ import io.execguard.api.NodeExecHealth;
 import io.execguard.api.NodeExecHealthStatus;
 import io.execguard.api.Phase;
 import io.execguard.api.RemediationStatus;
+import io.execguard.controller.decide.NodePlan;
 import io.execguard.detect.Cause;
 import io.execguard.detect.Scope;
 import io.execguard.detect.Severity;
@@ -49,6 +50,15 @@ class OperatorScaleTest {
     @Test
     void fiveThousandNodesRespectMaxUnhealthyAndASecondPassWritesNothing() throws Exception {
         server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(NodeExecHealth.class));
+        server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(
+                io.execguard.api.ExecHealthPolicy.class));
+        // the defaults, but no rate limit to speak of: this measures the decisions, not the limit's patience
+        io.execguard.api.ExecHealthPolicy p = new io.execguard.api.ExecHealthPolicy();
+        p.getMetadata().setName("scale");
+        p.setSpec(new io.execguard.api.ExecHealthPolicySpec());
+        p.getSpec().setStormGuard(new io.execguard.api.StormGuard());
+        p.getSpec().getStormGuard().setNewHoldsPerMinute(NODES);
+        client.resource(p).create();
         Clock clock = Clock.fixed(Instant.parse("2026-11-23T10:00:00Z"), ZoneOffset.UTC);
         ExecutorService pool = Executors.newFixedThreadPool(8);
         long t0 = System.nanoTime();
@@ -77,7 +87,7 @@ class OperatorScaleTest {
                     .filter(n -> Boolean.TRUE.equals(n.getSpec().getUnschedulable())).count();
             List<RemediationStatus> rs = client.resources(NodeExecHealth.class).list().getItems().stream()
                     .map(n -> n.getStatus().getRemediation()).toList();
-            long suppressed = rs.stream().filter(r -> "maxUnhealthy".equals(r.getSuppressed())).count();
+            long suppressed = rs.stream().filter(r -> r.getSuppressed() == io.execguard.api.Suppression.MaxUnhealthy).count();
             long held = rs.stream().filter(r -> r.getAction().holdsNode()).count();
             long annotatedOnly = client.nodes().list().getItems().stream()
                     .filter(n -> n.getMetadata().getAnnotations() != null
@@ -105,7 +115,8 @@ class OperatorScaleTest {
     private static double writes(Metrics m) {
         return m.value("execguard_node_writes_total", "object", "node")
                 + m.value("execguard_node_writes_total", "object", "node-status")
-                + m.value("execguard_node_writes_total", "object", "nodeexechealth");
+                + m.value("execguard_node_writes_total", "object", "nodeexechealth")
+                + m.value("execguard_node_writes_total", "object", "exechealthpolicy");
     }
 
     private long decided() {

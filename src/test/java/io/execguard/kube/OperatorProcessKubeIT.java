@@ -45,7 +45,8 @@ import io.execguard.api.Phase;
 import io.execguard.api.RemediationStatus;
 import io.execguard.api.ReportedFinding;
 import io.execguard.api.TestFindings;
-import io.execguard.controller.NodePlan;
+import io.execguard.controller.decide.NodePlan;
+import io.execguard.api.Suppression;
 import io.execguard.detect.Cause;
 import io.execguard.detect.Scope;
 import io.execguard.detect.Severity;
@@ -432,7 +433,7 @@ class OperatorProcessKubeIT {
         report(n, Instant.now().minus(Duration.ofHours(1))); // last heard of an hour ago, healthy then
         NodeExecHealth neh = await("phase Unknown", () -> admin.resources(NodeExecHealth.class).withName(n).get(),
                 x -> x.getStatus().getPhase() == Phase.Unknown);
-        assertEquals(RemediationStatus.SUPPRESSED_STALE, neh.getStatus().getRemediation().getSuppressed());
+        assertEquals(Suppression.Stale, neh.getStatus().getRemediation().getSuppressed());
         assertEquals(Action.Cordon, neh.getStatus().getRemediation().getAction());
         assertTrue(neh.getStatus().getConditions().stream().allMatch(c -> "Unknown".equals(c.getStatus())),
                 neh.getStatus().getConditions().toString());
@@ -452,7 +453,7 @@ class OperatorProcessKubeIT {
         createNode(n, Map.of(NodePlan.OPT_OUT_LABEL, "disabled"), false);
         report(n, finding(Severity.Critical, Scope.Node, Cause.FuseRequest));
         RemediationStatus r = await("optOut", () -> remediation(n),
-                x -> x != null && RemediationStatus.SUPPRESSED_OPT_OUT.equals(x.getSuppressed()));
+                x -> x != null && x.getSuppressed() == Suppression.OptOut);
         assertEquals(Action.Cordon, r.getAction());
         sleep(Duration.ofSeconds(3));
         assertUntouched(node(n));
@@ -466,7 +467,7 @@ class OperatorProcessKubeIT {
         createNode(n, Map.of("pool", "dry"), false);
         report(n, finding(Severity.Critical, Scope.Node, Cause.FuseRequest));
         RemediationStatus r = await("dryRun", () -> remediation(n),
-                x -> x != null && RemediationStatus.SUPPRESSED_DRY_RUN.equals(x.getSuppressed()));
+                x -> x != null && x.getSuppressed() == Suppression.DryRun);
         assertEquals(Action.Cordon, r.getAction());
         var ev = await("dry-run Event", () -> events(n), l -> !l.isEmpty());
         assertTrue(ev.get(0).getMessage().startsWith("[dry run] would have cordoned"), ev.get(0).getMessage());

@@ -1,4 +1,4 @@
-package io.execguard.controller;
+package io.execguard.controller.read;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -7,11 +7,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import io.execguard.api.Action;
 import io.execguard.api.NodeExecHealth;
 import io.execguard.api.NodeExecHealthStatus;
 import io.execguard.api.RemediationStatus;
 import io.execguard.api.ReportedFinding;
-import io.execguard.controller.DecisionInput.FindingView;
+import io.execguard.controller.decide.DecisionInput;
+import io.execguard.controller.decide.DecisionInput.FindingView;
 
 /**
  * A {@link NodeExecHealth} read into decision values without trusting its timestamps. A report with an
@@ -23,29 +25,34 @@ import io.execguard.controller.DecisionInput.FindingView;
  * @param remediationSince when the prior action began, null when absent or invalid
  * @param invalid          the fields that could not be read, empty for a sound report
  */
-record ReportReading(DecisionInput.Report report, Instant remediationSince, List<InvalidField> invalid) {
+public record ReportReading(DecisionInput.Report report, DecisionInput.Prior prior, List<InvalidField> invalid) {
 
-    static final String LAST_PROBE_TIME = "status.lastProbeTime";
-    static final String REMEDIATION_SINCE = "status.remediation.since";
-    private static final DecisionInput.Report UNKNOWN = new DecisionInput.Report(null, List.of());
+    public static final String LAST_PROBE_TIME = "status.lastProbeTime";
+    public static final String REMEDIATION_SINCE = "status.remediation.since";
+    public static final String REMEDIATION_HEALTHY_SINCE = "status.remediation.healthySince";
+    private static final DecisionInput.Report UNKNOWN = DecisionInput.Report.UNKNOWN;
 
-    static ReportReading of(NodeExecHealth neh) {
+    public static ReportReading of(NodeExecHealth neh) {
         NodeExecHealthStatus s = neh.getStatus();
         if (s == null) {
-            return new ReportReading(UNKNOWN, null, List.of());
+            return new ReportReading(UNKNOWN, DecisionInput.Prior.NONE, List.of());
         }
         List<InvalidField> invalid = new ArrayList<>();
         Optional<Instant> probed = timestamp(LAST_PROBE_TIME, s.getLastProbeTime(), invalid);
         RemediationStatus r = s.getRemediation();
         Optional<Instant> since = timestamp(REMEDIATION_SINCE, r == null ? null : r.getSince(), invalid);
+        Optional<Instant> healthy = timestamp(REMEDIATION_HEALTHY_SINCE, r == null ? null : r.getHealthySince(),
+                invalid);
+        DecisionInput.Prior prior = new DecisionInput.Prior(r == null || r.getAction() == null ? Action.None
+                : r.getAction(), since.orElse(null), healthy.orElse(null));
         if (!invalid.isEmpty() || probed.isEmpty()) {
-            return new ReportReading(UNKNOWN, since.orElse(null), List.copyOf(invalid));
+            return new ReportReading(UNKNOWN, prior, List.copyOf(invalid));
         }
-        return new ReportReading(new DecisionInput.Report(probed.get(), findings(s)), since.orElse(null), List.of());
+        return new ReportReading(new DecisionInput.Report(probed.get(), findings(s)), prior, List.of());
     }
 
     /** An RFC 3339 timestamp; empty when absent, and also (recorded in {@code invalid}) when unparsable. */
-    static Optional<Instant> timestamp(String field, String value, List<InvalidField> invalid) {
+    public static Optional<Instant> timestamp(String field, String value, List<InvalidField> invalid) {
         if (value == null) {
             return Optional.empty();
         }
@@ -61,11 +68,19 @@ record ReportReading(DecisionInput.Report report, Instant remediationSince, List
         }
     }
 
+    /** A shared backend: {@code ceph 10.0.0.1:6789:/}, {@code fuse.sshfs host:/x}; null for local causes. */
+    public static String backend(ReportedFinding f) {
+        if (f.getMount() == null || f.getMount().getSource() == null) {
+            return null;
+        }
+        return f.getMount().getFsType() + " " + f.getMount().getSource();
+    }
+
     private static List<FindingView> findings(NodeExecHealthStatus s) {
         List<FindingView> fs = new ArrayList<>();
         if (s.getFindings() != null) {
             for (ReportedFinding f : s.getFindings()) {
-                fs.add(new FindingView(f.getSeverity(), f.getScope(), f.getCause(), NodeExecHealthReconciler.backend(f)));
+                fs.add(new FindingView(f.getType(), f.getSeverity(), f.getScope(), f.getCause(), backend(f)));
             }
         }
         return fs;

@@ -1,4 +1,4 @@
-package io.execguard.controller;
+package io.execguard.controller.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,6 +21,11 @@ import io.execguard.api.ExecHealthPolicySpec;
 import io.execguard.api.NodeExecHealth;
 import io.execguard.api.NodeExecHealthStatus;
 import io.execguard.api.RemediationStatus;
+import io.execguard.api.Suppression;
+import io.execguard.api.TestFindings;
+import io.execguard.controller.decide.Decision;
+import io.execguard.controller.decide.DecisionInput;
+import io.execguard.controller.fleet.PublishedIncidents;
 import io.execguard.detect.Cause;
 import io.execguard.detect.Scope;
 import io.execguard.detect.Severity;
@@ -33,7 +38,7 @@ class ReadingTest {
         n.getMetadata().setName("r1");
         NodeExecHealthStatus s = new NodeExecHealthStatus();
         s.setLastProbeTime(lastProbeTime);
-        s.setFindings(List.of(OperatorMockServerTest.finding(Severity.Critical, Scope.Node, Cause.FuseRequest, null)));
+        s.setFindings(List.of(TestFindings.finding(Severity.Critical, Scope.Node, Cause.FuseRequest, null)));
         s.setRemediation(new RemediationStatus(Action.Cordon, since, "FuseRequest", null));
         n.setStatus(s);
         return n;
@@ -45,7 +50,8 @@ class ReadingTest {
         assertTrue(r.invalid().isEmpty());
         assertEquals(Instant.parse("2026-11-23T10:00:00Z"), r.report().lastProbeTime());
         assertEquals(1, r.report().findings().size());
-        assertEquals(Instant.parse("2026-11-23T08:00:00Z"), r.remediationSince(), "RFC 3339 with an offset");
+        assertEquals(Instant.parse("2026-11-23T08:00:00Z"), r.prior().since(), "RFC 3339 with an offset");
+        assertEquals(Action.Cordon, r.prior().recorded());
     }
 
     @Test
@@ -55,24 +61,26 @@ class ReadingTest {
         assertTrue(r.report().findings().isEmpty(), "its findings count for nothing, not even an incident");
         assertEquals(List.of(new InvalidField("status.lastProbeTime", "yesterday", "not an RFC 3339 date-time")),
                 r.invalid());
-        assertEquals(Instant.parse("2026-11-23T09:00:00Z"), r.remediationSince());
+        assertEquals(Instant.parse("2026-11-23T09:00:00Z"), r.prior().since());
     }
 
     @Test
     void unparsableRemediationSinceIsUnknownEvidenceToo() {
         ReportReading r = ReportReading.of(neh("2026-11-23T10:00:00Z", "10:00"));
         assertNull(r.report().lastProbeTime());
-        assertNull(r.remediationSince());
+        assertNull(r.prior().since());
         assertEquals("status.remediation.since", r.invalid().get(0).field());
     }
 
     @Test
     void aStaleReadingMakesNoNewHold() {
         ReportReading r = ReportReading.of(neh("not-a-time", null));
-        Decision d = Decision.decide(r.report(), DecisionTest.NODE, DecisionTest.POLICY, DecisionTest.EMPTY,
-                DecisionInput.Prior.NONE, DecisionTest.NOW);
+        PolicyReading policy = PolicyReading.of("p", spec(null, null), 10, Duration.ofSeconds(60));
+        Decision d = Decision.decide(r.report(), new DecisionInput.Node("r1", false, Action.None), policy.policy(),
+                new DecisionInput.Fleet(Set.of(), false, DecisionInput.Slot.Granted), DecisionInput.Prior.NONE,
+                Instant.parse("2026-11-23T10:00:00Z"));
         assertEquals(Action.None, d.action());
-        assertEquals(RemediationStatus.SUPPRESSED_STALE, d.suppressed());
+        assertEquals(Suppression.Stale, d.suppressed());
     }
 
     static ExecHealthPolicySpec spec(IntOrString maxUnhealthy, String releaseAfter) {
@@ -84,30 +92,54 @@ class ReadingTest {
 
     @Test
     void policyWithATypoInMaxUnhealthyIsInvalidInsteadOfThrowing() {
-        PolicyReading p = PolicyReading.of(spec(new IntOrString("ten"), null), true, 10, Duration.ofSeconds(60));
+        PolicyReading p = PolicyReading.of("p", spec(new IntOrString("ten"), null), 10, Duration.ofSeconds(60));
         assertFalse(p.policy().valid());
-        assertEquals(0, p.policy().maxHeld());
+        assertEquals(PolicyReading.Limits.NONE, p.limits(), "an unreadable cap is no cap to trust: nothing new");
         assertEquals("spec.maxUnhealthy", p.invalid().get(0).field());
         assertEquals("ten", p.invalid().get(0).value());
-        PolicyReading negative = PolicyReading.of(spec(new IntOrString(-1), null), true, 10, Duration.ofSeconds(60));
+        PolicyReading negative = PolicyReading.of("p", spec(new IntOrString(-1), null), 10, Duration.ofSeconds(60));
         assertFalse(negative.policy().valid());
     }
 
     @Test
     void policyWithAnUnreadableReleaseAfterIsInvalid() {
-        PolicyReading p = PolicyReading.of(spec(null, "five minutes"), true, 10, Duration.ofSeconds(60));
+        PolicyReading p = PolicyReading.of("p", spec(null, "five minutes"), 10, Duration.ofSeconds(60));
         assertFalse(p.policy().valid());
         assertEquals(List.of("spec.releaseAfter"), p.invalid().stream().map(InvalidField::field).toList());
     }
 
     @Test
     void soundPolicyIsValidWithItsCap() {
-        PolicyReading p = PolicyReading.of(spec(new IntOrString("20%"), "90s"), true, 10, Duration.ofSeconds(60));
+        PolicyReading p = PolicyReading.of("p", spec(new IntOrString("20%"), "90s"), 10, Duration.ofSeconds(60));
         assertTrue(p.policy().valid());
         assertTrue(p.invalid().isEmpty());
-        assertEquals(2, p.policy().maxHeld());
+        assertEquals(2, p.limits().maxMarked());
+        assertEquals(5, p.limits().maxFailing(), "stormGuard.maxFailing 50% of 10");
+        assertEquals(2, p.limits().incidentNodes());
+        assertEquals(5, p.limits().newHoldsPerMinute());
         assertEquals(Duration.ofSeconds(90), p.policy().releaseAfter());
         assertEquals(Action.Cordon, p.policy().actionFor(Severity.Critical, Scope.Node));
+    }
+
+    @Test
+    void aTypoInTheStormGuardIsInvalidToo() {
+        ExecHealthPolicySpec s = new ExecHealthPolicySpec();
+        io.execguard.api.StormGuard g = new io.execguard.api.StormGuard();
+        g.setMaxFailing(new IntOrString("half"));
+        s.setStormGuard(g);
+        PolicyReading p = PolicyReading.of("p", s.effective(), 10, Duration.ofSeconds(60));
+        assertFalse(p.policy().valid());
+        assertEquals("spec.stormGuard.maxFailing", p.invalid().get(0).field());
+    }
+
+    @Test
+    void degradedAndUnhealthyTypesAreActedOnTheRestOnlyReported() {
+        ExecHealthPolicySpec s = new ExecHealthPolicySpec();
+        s.setUnhealthyTypes(List.of(io.execguard.detect.FindingType.StuckRuntimeInit));
+        s.setDegradedTypes(List.of(io.execguard.detect.FindingType.PidsLimitReached));
+        PolicyReading p = PolicyReading.of("p", s.effective(), 10, Duration.ofSeconds(60));
+        assertEquals(Set.of(io.execguard.detect.FindingType.StuckRuntimeInit,
+                io.execguard.detect.FindingType.PidsLimitReached), p.policy().actedOn());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.execguard.controller;
+package io.execguard.controller.write;
 
 import java.util.List;
 import java.util.Map;
@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 
+import io.execguard.controller.read.InvalidField;
 import io.execguard.probe.Metrics;
 
 /**
@@ -17,29 +18,29 @@ import io.execguard.probe.Metrics;
  * a log line and {@code execguard_invalid_objects_total{kind}}. The same problems are not reported again on
  * the next reconcile; an object that becomes valid is forgotten, so a later breakage is reported anew.
  */
-final class InvalidObjects {
+public final class InvalidObjects {
 
-    static final String METRIC = "execguard_invalid_objects_total";
+    public static final String METRIC = "execguard_invalid_objects_total";
     private static final Logger LOG = LoggerFactory.getLogger(InvalidObjects.class);
 
     /** The kinds whose objects are checked (the metric's {@code kind} label). */
-    enum Kind { NodeExecHealth, ExecHealthPolicy }
+    public enum Kind { NodeExecHealth, ExecHealthPolicy }
 
     private record Key(Kind kind, String name, String uid) {
     }
 
-    private final NodeEvents events;
+    private final EventRecorder events;
     private final Metrics metrics;
     private final Map<Key, List<InvalidField>> reported = new ConcurrentHashMap<>();
 
-    InvalidObjects(NodeEvents events, Metrics metrics) {
+    public InvalidObjects(EventRecorder events, Metrics metrics) {
         this.events = events;
         this.metrics = metrics;
         metrics.counter(METRIC, "Objects with fields the operator cannot use (reported once each), by kind.");
     }
 
     /** Records the object's current problems (empty: it is valid); reports them when they are new. */
-    void check(Kind kind, HasMetadata object, List<InvalidField> invalid) {
+    public void check(Kind kind, HasMetadata object, List<InvalidField> invalid) {
         Key key = new Key(kind, object.getMetadata().getName(), object.getMetadata().getUid());
         if (invalid.isEmpty()) {
             reported.remove(key);
@@ -54,6 +55,6 @@ final class InvalidObjects {
                 : "its nodes get no new holds and no releases until it is fixed";
         LOG.warn("{} {} is invalid ({}); {}", kind, key.name(), what, effect);
         metrics.inc(METRIC, "kind", kind.name());
-        events.invalid(object, "Invalid" + kind.name(), "Invalid " + what + "; " + effect + ".");
+        events.record(object, EventRecorder.Type.Warning, "Invalid" + kind.name(), "Invalid " + what + "; " + effect + ".");
     }
 }

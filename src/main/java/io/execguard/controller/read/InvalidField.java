@@ -1,4 +1,4 @@
-package io.execguard.controller;
+package io.execguard.controller.read;
 
 /**
  * A field of a stored object the operator cannot use (written before the CRD refused it, or by an older CRD).
@@ -7,9 +7,9 @@ package io.execguard.controller;
  * @param value   the value as stored
  * @param problem why it cannot be used, in words
  */
-record InvalidField(String field, String value, String problem) {
+public record InvalidField(String field, String value, String problem) {
 
-    String describe() {
+    public String describe() {
         return field + " '" + value + "': " + problem;
     }
 }

@@ -1,4 +1,4 @@
-package io.execguard.controller;
+package io.execguard.controller.decide;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.Taint;
 
 import io.execguard.api.Action;
+import io.execguard.api.ConditionStatus;
+import io.execguard.api.Suppression;
 
 /**
  * The changes a {@link Decision} asks of one Node, computed against the Node as it is. Pure.
@@ -59,15 +61,40 @@ public record NodePlan(Map<String, String> annotations, Boolean taint, Boolean c
         return out;
     }
 
+    /**
+     * What execguard's marks on this Node amount to: the strongest of its cordon (with the cordoned-by mark),
+     * its taint, its condition (False, or Unknown after a False) and its annotation. This — not any report —
+     * is what execguard holds.
+     */
+    public static Action applied(Node node) {
+        Map<String, String> have = node.getMetadata().getAnnotations() == null ? Map.of()
+                : node.getMetadata().getAnnotations();
+        if (OWNER.equals(have.get(ANNOTATION_CORDONED_BY)) && node.getSpec() != null
+                && Boolean.TRUE.equals(node.getSpec().getUnschedulable())) {
+            return Action.Cordon;
+        }
+        if (hasTaint(node)) {
+            return Action.Taint;
+        }
+        NodeCondition c = condition(node);
+        ConditionStatus status = c == null ? null : ConditionStatus.of(c.getStatus());
+        if (status == ConditionStatus.False || status == ConditionStatus.Unknown) {
+            return Action.Condition;
+        }
+        return have.containsKey(ANNOTATION_HEALTH) ? Action.Annotate : Action.None;
+    }
+
     public static NodePlan plan(Node node, Decision d, String phase, String message, String now) {
         Map<String, String> have = node.getMetadata().getAnnotations() == null ? Map.of()
                 : node.getMetadata().getAnnotations();
         NodeCondition current = condition(node);
         if (!d.touchNode()) {
-            // Only a silent probe may still move our condition, to Unknown; otherwise hands off.
-            boolean stale = io.execguard.api.RemediationStatus.SUPPRESSED_STALE.equals(d.suppressed()) && current != null && !"Unknown".equals(current.getStatus());
+            // Only a silent probe may still move our condition, from False to Unknown (never True to Unknown: a
+            // probe rollout that stops every probe would otherwise mark the whole fleet); otherwise hands off.
+            boolean stale = d.suppressed() == Suppression.Stale && current != null
+                    && ConditionStatus.of(current.getStatus()) == ConditionStatus.False;
             return new NodePlan(Map.of(), null, null,
-                    stale ? newCondition("Unknown", "ProbeNotReporting", message, now) : null);
+                    stale ? newCondition(ConditionStatus.Unknown, "ProbeNotReporting", message, now) : null);
         }
         Action a = d.action();
         Map<String, String> ann = new HashMap<>();
@@ -91,12 +118,14 @@ public record NodePlan(Map<String, String> annotations, Boolean taint, Boolean c
             remove(ann, have, ANNOTATION_CORDONED_BY);
         }
         NodeCondition cond = null;
-        if (a.atLeast(Action.Condition)) {
-            if (current == null || !"False".equals(current.getStatus()) || !Objects.equals(current.getReason(), d.reason())) {
-                cond = newCondition("False", d.reason(), message, now);
+        ConditionStatus have0 = current == null ? null : ConditionStatus.of(current.getStatus());
+        if (a.marksUnhealthy()) {
+            if (have0 != ConditionStatus.False || !Objects.equals(current.getReason(), reason(d.reason()))) {
+                cond = newCondition(ConditionStatus.False, d.reason(), message, now);
             }
-        } else if (current != null && !"True".equals(current.getStatus())) {
-            cond = newCondition("True", "ExecHealthy", "execguard finds exec and kill working on this node.", now);
+        } else if (current != null && have0 != ConditionStatus.True) {
+            cond = newCondition(ConditionStatus.True, "ExecHealthy", "execguard finds exec and kill working on this node.",
+                    now);
         }
         return new NodePlan(ann, taint, cordon, cond);
     }
@@ -126,40 +155,75 @@ public record NodePlan(Map<String, String> annotations, Boolean taint, Boolean c
                 .orElse(null);
     }
 
-    static NodeCondition newCondition(String status, String reason, String message, String now) {
+    private static String reason(String r) {
+        return r.replaceAll("[^A-Za-z0-9]", "");
+    }
+
+    static NodeCondition newCondition(ConditionStatus status, String reason, String message, String now) {
         NodeCondition c = new NodeCondition();
         c.setType(CONDITION_TYPE);
-        c.setStatus(status);
-        c.setReason(reason.replaceAll("[^A-Za-z0-9]", ""));
+        c.setStatus(status.name());
+        c.setReason(reason(reason));
         c.setMessage(message);
         c.setLastTransitionTime(now);
         c.setLastHeartbeatTime(now);
         return c;
     }
 
-    /** Applies the metadata/spec part to a Node object in place (the caller updates it with its resourceVersion). */
-    public void applyTo(Node node) {
-        Map<String, String> ann = node.getMetadata().getAnnotations() == null ? new HashMap<>()
-                : new HashMap<>(node.getMetadata().getAnnotations());
-        annotations.forEach((k, v) -> {
-            if (v == null) {
-                ann.remove(k);
-            } else {
-                ann.put(k, v);
+    /**
+     * The metadata/spec part as one JSON patch (RFC 6902) against the Node as read. Its resourceVersion makes it
+     * conditional — 409 when the Node changed since — which is also what makes each operation exact: annotations
+     * are set or removed key by key (a Node without any gets the map whole), the taint list, an atomic list, is
+     * set as a whole — the taints as read, with ours added or removed — and the cordon is set or removed.
+     */
+    public List<Map<String, Object>> metadataPatch(Node read) {
+        List<Map<String, Object>> ops = new ArrayList<>();
+        ops.add(op("replace", "/metadata/resourceVersion", read.getMetadata().getResourceVersion()));
+        Map<String, String> have = read.getMetadata().getAnnotations();
+        if (have == null || have.isEmpty()) {
+            Map<String, String> set = new java.util.TreeMap<>();
+            annotations.forEach((k, v) -> {
+                if (v != null) {
+                    set.put(k, v);
+                }
+            });
+            if (!set.isEmpty()) {
+                ops.add(op("add", "/metadata/annotations", set));
             }
-        });
-        node.getMetadata().setAnnotations(ann);
+        } else {
+            new java.util.TreeMap<>(annotations).forEach((k, v) -> {
+                String path = "/metadata/annotations/" + k.replace("~", "~0").replace("/", "~1");
+                if (v != null) {
+                    ops.add(op("add", path, v));
+                } else if (have.containsKey(k)) {
+                    ops.add(Map.of("op", "remove", "path", path));
+                }
+            });
+        }
         if (taint != null) {
-            List<Taint> taints = node.getSpec().getTaints() == null ? new ArrayList<>()
-                    : new ArrayList<>(node.getSpec().getTaints());
-            taints.removeIf(t -> TAINT_KEY.equals(t.getKey()));
+            List<Taint> after = new ArrayList<>(read.getSpec() == null || read.getSpec().getTaints() == null
+                    ? List.of() : read.getSpec().getTaints());
+            after.removeIf(t -> TAINT_KEY.equals(t.getKey()));
             if (taint) {
-                taints.add(new Taint("NoSchedule", TAINT_KEY, null, "true"));
+                after.add(new Taint("NoSchedule", TAINT_KEY, null, "true"));
             }
-            node.getSpec().setTaints(taints);
+            ops.add(op("add", "/spec/taints", after)); // "add" sets a member whether or not it exists
         }
         if (cordon != null) {
-            node.getSpec().setUnschedulable(cordon ? Boolean.TRUE : null);
+            if (cordon) {
+                ops.add(op("add", "/spec/unschedulable", true));
+            } else if (read.getSpec() != null && read.getSpec().getUnschedulable() != null) {
+                ops.add(Map.of("op", "remove", "path", "/spec/unschedulable"));
+            }
         }
+        return ops;
+    }
+
+    private static Map<String, Object> op(String op, String path, Object value) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("op", op);
+        m.put("path", path);
+        m.put("value", value);
+        return m;
     }
 }

@@ -1,4 +1,4 @@
-package io.execguard.controller;
+package io.execguard.controller.fleet;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -11,22 +11,22 @@ import java.util.TreeSet;
  * change and an incident's Event goes out only when that incident is new or its nodes changed — not on
  * every reconcile, and not when reconciles of nodes under different policies interleave.
  */
-final class PublishedIncidents {
+public final class PublishedIncidents {
 
     /** Key for nodes no policy selects (their incidents are logged, not published on an object). */
-    static final String NO_POLICY = "";
+    public static final String NO_POLICY = "";
 
     /**
      * @param incidents every current incident (key: cause@backend, value: the failing nodes)
      * @param changed   the keys of those that are new or whose nodes changed since the last publication
      */
-    record Change(Map<String, Set<String>> incidents, Set<String> changed) {
+    public record Change(Map<String, Set<String>> incidents, Set<String> changed) {
     }
 
     private final Map<String, Map<String, Set<String>>> byPolicy = new HashMap<>();
 
     /** Records {@code incidents} as published for {@code policy}; empty when that is what was published last. */
-    synchronized Optional<Change> update(String policy, Map<String, Set<String>> incidents) {
+    public synchronized Optional<Change> update(String policy, Map<String, Set<String>> incidents) {
         Map<String, Set<String>> before = byPolicy.get(policy);
         if (incidents.equals(before)) {
             return Optional.empty();

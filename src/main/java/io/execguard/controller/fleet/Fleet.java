@@ -1,0 +1,363 @@
+package io.execguard.controller.fleet;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import io.fabric8.kubernetes.api.model.Node;
+
+import io.execguard.api.Action;
+import io.execguard.api.ExecHealthPolicy;
+import io.execguard.api.NodeExecHealth;
+import io.execguard.api.PolicyResolver;
+import io.execguard.controller.decide.Decision;
+import io.execguard.controller.decide.DecisionInput;
+import io.execguard.controller.decide.DecisionInput.Slot;
+import io.execguard.controller.decide.NodePlan;
+import io.execguard.controller.read.PolicyReading;
+import io.execguard.controller.read.ReportReading;
+
+/**
+ * The fleet as the safety rules see it, and the hold ledger — the one place a node is admitted to be newly marked
+ * unhealthy (condition, taint, cordon). Everything is counted from the Nodes themselves (execguard's marks in the
+ * informer cache), per policy, never from a report the probe could write:
+ * <ul>
+ *   <li>A {@link Snapshot} of the caches, rebuilt when older than {@code maxAge}: per node its policy and marks,
+ *       per policy its selected, marked and failing nodes, and the incidents (nodes failing with the same cause on
+ *       the same backend).</li>
+ *   <li>{@link #reserve}: a slot is taken, atomically with the cap and rate-limit check, before a mark is
+ *       applied; the write's outcome is {@link #settle settled}; the reservation counts until a snapshot shows the
+ *       Node at (or past) the version that write produced, or the Node gone. A released Node frees its slot once
+ *       the cache shows the release; a deleted Node at once.</li>
+ *   <li>Dry run counts would-be marks separately, so a dry run reports the cap as it would apply.</li>
+ * </ul>
+ * A new leader starts from the Nodes, so it knows exactly what is held; a lost reservation of a dead leader
+ * is either on the Node (counted) or never happened.
+ */
+public final class Fleet {
+
+    /** The caches the fleet reads. */
+    public interface Source {
+        Stream<Node> nodes();
+
+        Stream<NodeExecHealth> reports();
+
+        Collection<ExecHealthPolicy> policies();
+    }
+
+    /** How a write that followed a reservation ended. */
+    public enum Outcome {
+        /** The Node was written (maybe partly): the cache will show it. */
+        Written,
+        /** Nothing was written (refused, conflict exhausted, Node gone). */
+        NotWritten,
+        /** Unknown (timeout, connection lost): the slot stays taken for {@link #AMBIGUOUS_HOLD}. */
+        Ambiguous
+    }
+
+    static final Duration AMBIGUOUS_HOLD = Duration.ofSeconds(10);
+    private static final long MINUTE_NANOS = Duration.ofMinutes(1).toNanos();
+
+    /**
+     * @param rv        the Node's resourceVersion in the cache
+     * @param policyKey the policy that applies ("" for the defaults)
+     * @param applied   what execguard's marks on it amount to
+     */
+    public record NodeEntry(String rv, String policyKey, Action applied) {
+    }
+
+    /**
+     * @param key          "" for the defaults
+     * @param policy       the object, null for the defaults
+     * @param reading      its reading for the number of nodes it applies to
+     * @param selected     nodes it applies to
+     * @param marked       of those, the ones execguard marks unhealthy now (from the Nodes)
+     * @param failing      of those, the ones whose fresh report wants a mark
+     * @param overlapping  other policy → how many nodes both select
+     */
+    public record PolicyStats(String key, ExecHealthPolicy policy, PolicyReading reading, int selected,
+                              Set<String> marked, int failing, Map<String, Integer> overlapping) {
+        public boolean storm() {
+            return failing > reading.limits().maxFailing();
+        }
+    }
+
+    /**
+     * @param builtAt   monotonic nanos
+     * @param resolver  the policies as resolved for this snapshot
+     * @param nodes     by name
+     * @param policies  by key ("" always present)
+     * @param incidents cause@backend → nodes failing with it (fleet-wide)
+     */
+    public record Snapshot(long builtAt, Instant at, PolicyResolver resolver, Map<String, NodeEntry> nodes,
+                           Map<String, PolicyStats> policies, Map<String, Set<String>> incidents) {
+
+        public PolicyStats policy(String key) {
+            PolicyStats s = policies.get(key);
+            return s != null ? s : policies.get(PolicyResolver.DEFAULTS);
+        }
+
+        /** The incidents that count under a policy: failing on at least its incidentNodes nodes. */
+        public Set<String> incidentsFor(String key) {
+            int min = policy(key).reading().limits().incidentNodes();
+            Set<String> out = new HashSet<>();
+            incidents.forEach((k, v) -> {
+                if (v.size() >= min) {
+                    out.add(k);
+                }
+            });
+            return out;
+        }
+    }
+
+    private record Pending(String policyKey, String preRv, long takenAt, String writtenRv, long settledAt,
+                           boolean ambiguous) {
+        boolean settled() {
+            return settledAt != 0;
+        }
+    }
+
+    private record RateKey(String policyKey, boolean dry) {
+    }
+
+    private final Source source;
+    private final Clock clock;
+    private final Duration probeHeartbeat;
+    private final long maxAgeNanos;
+    private final LongSupplier nanos;
+    private final Map<String, Pending> pending = new HashMap<>();
+    private final Map<String, String> dryMarked = new HashMap<>();
+    private final Map<RateKey, ArrayDeque<Long>> grants = new HashMap<>();
+    private Snapshot snapshot;
+
+    public Fleet(Source source, Clock clock, Duration probeHeartbeat, Duration maxAge, LongSupplier nanos) {
+        this.source = source;
+        this.clock = clock;
+        this.probeHeartbeat = probeHeartbeat;
+        this.maxAgeNanos = maxAge.toNanos();
+        this.nanos = nanos;
+    }
+
+    public Fleet(Source source, Clock clock, Duration probeHeartbeat) {
+        this(source, clock, probeHeartbeat, Duration.ofSeconds(1), System::nanoTime);
+    }
+
+    /** The current snapshot, rebuilt first when older than maxAge. */
+    public synchronized Snapshot snapshot() {
+        long now = nanos.getAsLong();
+        if (snapshot == null || now - snapshot.builtAt() >= maxAgeNanos) {
+            snapshot = build(now);
+            resolvePending(snapshot);
+        }
+        return snapshot;
+    }
+
+    /** Forces the next {@link #snapshot()} to rebuild (a policy changed, a test). */
+    public synchronized void invalidate() {
+        snapshot = null;
+    }
+
+    /**
+     * Asks for a slot to newly mark {@code node} unhealthy under policy {@code key}: granted only while fewer than
+     * the policy's maxUnhealthy nodes are marked or reserved and fewer than newHoldsPerMinute were granted in the
+     * last minute. A granted real slot must be {@link #settle settled}.
+     *
+     * @param preRv the Node's resourceVersion the write will be made against
+     * @param dry   the policy is in dry run: count a would-be mark, apart from the real ones
+     */
+    public synchronized Slot reserve(String key, String node, String preRv, boolean dry,
+                                     PolicyReading.Limits limits) {
+        Snapshot s = snapshot();
+        Set<String> counted = counted(s, key, dry);
+        if (counted.contains(node)) {
+            return Slot.Granted;
+        }
+        if (counted.size() >= limits.maxMarked()) {
+            return Slot.Full;
+        }
+        long now = nanos.getAsLong();
+        ArrayDeque<Long> window = grants.computeIfAbsent(new RateKey(key, dry), k -> new ArrayDeque<>());
+        while (!window.isEmpty() && now - window.peekFirst() >= MINUTE_NANOS) {
+            window.pollFirst();
+        }
+        if (window.size() >= limits.newHoldsPerMinute()) {
+            return Slot.RateLimited;
+        }
+        window.addLast(now);
+        if (dry) {
+            dryMarked.put(node, key);
+        } else {
+            pending.put(node, new Pending(key, preRv, now, null, 0, false));
+        }
+        return Slot.Granted;
+    }
+
+    /** The end of the write that followed a granted slot; {@code writtenRv} is the Node's version it produced. */
+    public synchronized void settle(String node, Outcome outcome, String writtenRv) {
+        Pending p = pending.get(node);
+        if (p == null) {
+            return;
+        }
+        if (outcome == Outcome.NotWritten) {
+            pending.remove(node);
+            return;
+        }
+        pending.put(node, new Pending(p.policyKey(), p.preRv(), p.takenAt(), writtenRv, nanos.getAsLong(),
+                outcome == Outcome.Ambiguous));
+    }
+
+    /** A dry-run node no longer wants its would-be mark. */
+    public synchronized void forgetDry(String node) {
+        dryMarked.remove(node);
+    }
+
+    /** Nodes of the policy marked or reserved now (real marks only). */
+    public synchronized int marked(String key) {
+        return counted(snapshot(), key, false).size();
+    }
+
+    private Set<String> counted(Snapshot s, String key, boolean dry) {
+        Set<String> out = new HashSet<>(s.policy(key).marked());
+        pending.forEach((n, p) -> {
+            if (p.policyKey().equals(key)) {
+                out.add(n);
+            }
+        });
+        if (dry) {
+            dryMarked.forEach((n, k) -> {
+                if (k.equals(key)) {
+                    out.add(n);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** A reservation ends once the cache has seen its write (or the Node is gone), or an ambiguous one has waited. */
+    private void resolvePending(Snapshot s) {
+        pending.entrySet().removeIf(e -> {
+            Pending p = e.getValue();
+            if (!p.settled() || s.builtAt() <= p.settledAt()) {
+                return false;
+            }
+            NodeEntry n = s.nodes().get(e.getKey());
+            if (n == null) {
+                return true;
+            }
+            if (p.ambiguous()) {
+                return s.builtAt() - p.settledAt() >= AMBIGUOUS_HOLD.toNanos();
+            }
+            return p.writtenRv() == null || atOrPast(n.rv(), p.writtenRv());
+        });
+    }
+
+    /** Whether resourceVersion {@code rv} is {@code target} or later (numeric when both are, as etcd's are). */
+    static boolean atOrPast(String rv, String target) {
+        if (rv == null) {
+            return false;
+        }
+        if (rv.equals(target)) {
+            return true;
+        }
+        try {
+            return Long.parseLong(rv) >= Long.parseLong(target);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private Snapshot build(long builtAt) {
+        Instant now = clock.instant();
+        PolicyResolver resolver = new PolicyResolver(source.policies());
+        Map<String, NodeEntry> nodes = new HashMap<>();
+        Map<String, Integer> selected = new HashMap<>();
+        Map<String, Set<String>> marked = new HashMap<>();
+        Map<String, Map<String, Integer>> overlaps = new HashMap<>();
+        source.nodes().forEach(n -> {
+            String name = n.getMetadata().getName();
+            PolicyResolver.Resolution r = resolver.resolve(n.getMetadata().getLabels());
+            Action applied = NodePlan.applied(n);
+            nodes.put(name, new NodeEntry(n.getMetadata().getResourceVersion(), r.key(), applied));
+            selected.merge(r.key(), 1, Integer::sum);
+            if (applied.marksUnhealthy()) {
+                marked.computeIfAbsent(r.key(), k -> new HashSet<>()).add(name);
+            }
+            for (String other : r.overlapping()) {
+                overlaps.computeIfAbsent(r.key(), k -> new TreeMap<>()).merge(other, 1, Integer::sum);
+                overlaps.computeIfAbsent(other, k -> new TreeMap<>()).merge(r.key(), 1, Integer::sum);
+            }
+        });
+        Map<String, PolicyReading> readings = new HashMap<>();
+        Map<String, ExecHealthPolicy> objects = new HashMap<>();
+        readings.put(PolicyResolver.DEFAULTS, PolicyReading.of(PolicyResolver.DEFAULTS,
+                io.execguard.api.ExecHealthPolicySpec.defaults(), selected.getOrDefault(PolicyResolver.DEFAULTS, 0),
+                probeHeartbeat));
+        for (ExecHealthPolicy p : resolver.policies()) {
+            String key = p.getMetadata().getName();
+            objects.put(key, p);
+            readings.put(key, PolicyReading.of(key, io.execguard.api.ExecHealthPolicySpec.effective(p),
+                    selected.getOrDefault(key, 0), probeHeartbeat));
+        }
+        Map<String, Integer> failing = new HashMap<>();
+        Map<String, Set<String>> incidents = new HashMap<>();
+        source.reports().forEach(neh -> {
+            String name = neh.getMetadata().getName();
+            NodeEntry n = nodes.get(name);
+            if (n == null) {
+                return;
+            }
+            DecisionInput.Report report = ReportReading.of(neh).report();
+            DecisionInput.Policy policy = readings.get(n.policyKey()).policy();
+            if (Decision.stale(report, policy, now)) {
+                return;
+            }
+            Decision.Want w = Decision.want(report, policy, Set.of());
+            if (!w.action().marksUnhealthy()) {
+                return;
+            }
+            failing.merge(n.policyKey(), 1, Integer::sum);
+            for (DecisionInput.FindingView f : report.findings()) {
+                if (f.incidentKey() != null && policy.actedOn().contains(f.type())) {
+                    incidents.computeIfAbsent(f.incidentKey(), k -> new TreeSet<>()).add(name);
+                }
+            }
+        });
+        Map<String, PolicyStats> policies = new HashMap<>();
+        readings.forEach((key, reading) -> policies.put(key, new PolicyStats(key, objects.get(key), reading,
+                selected.getOrDefault(key, 0), Set.copyOf(marked.getOrDefault(key, Set.of())),
+                failing.getOrDefault(key, 0), Map.copyOf(overlaps.getOrDefault(key, Map.of())))));
+        return new Snapshot(builtAt, now, resolver, Map.copyOf(nodes), Map.copyOf(policies), Map.copyOf(incidents));
+    }
+
+    /** Convenience for callers holding a supplier of nodes etc. */
+    public static Source source(Supplier<Stream<Node>> nodes, Supplier<Stream<NodeExecHealth>> reports,
+                                Supplier<Collection<ExecHealthPolicy>> policies) {
+        return new Source() {
+            @Override
+            public Stream<Node> nodes() {
+                return nodes.get();
+            }
+
+            @Override
+            public Stream<NodeExecHealth> reports() {
+                return reports.get();
+            }
+
+            @Override
+            public Collection<ExecHealthPolicy> policies() {
+                return policies.get();
+            }
+        };
+    }
+}
