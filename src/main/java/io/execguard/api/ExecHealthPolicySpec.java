@@ -32,7 +32,9 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 public class ExecHealthPolicySpec {
 
     @JsonPropertyDescription("Labels a Node must all carry for this policy to apply to it (like a pod's nodeSelector). "
-            + "Absent or empty: every node. Nodes no policy selects get the documented defaults.")
+            + "Absent or empty: every node. When several policies select a node, the first by name applies (the "
+            + "others say so in their Overlapping condition); nodes no policy selects get the documented defaults, "
+            + "exactly as with no policy at all.")
     private Map<String, String> nodeSelector;
 
     @JsonPropertyDescription("When a suspicious task becomes a finding: time thresholds per finding type and the "
@@ -68,10 +70,11 @@ public class ExecHealthPolicySpec {
             + "again. Default: " + STALE_AFTER_HEARTBEATS + ".")
     private Integer staleAfterHeartbeats;
 
-    @JsonPropertyDescription("The most nodes (of those this policy selects) execguard holds tainted or cordoned at "
-            + "once: a count (5) or a percentage (\"10%\", rounded down, at least 1). Past it, further unhealthy "
-            + "nodes get only the annotation and condition, and their report says suppressed: maxUnhealthy. This "
-            + "is the guard against cordon storms. Default: \"" + MAX_UNHEALTHY + "\".")
+    @JsonPropertyDescription("The most nodes (of those this policy applies to) execguard marks unhealthy at once — "
+            + "the ExecHealthy=False condition (which NodeHealthCheck, draino and autoscalers act on), the taint and the "
+            + "cordon all count, as read from the Nodes: a count (5) or a percentage (\"10%\", rounded down, at least "
+            + "1). Past it, further failing nodes get only the annotation and their report says suppressed: "
+            + "maxUnhealthy. This is the guard against cordon storms. Default: \"" + MAX_UNHEALTHY + "\".")
     @ValidationRule(value = "type(self) == int ? self >= 0 : self.matches('" + PERCENT_PATTERN + "')",
             message = "must be a count (0, 5) or a percentage from 0% to 100% (\"10%\")")
     private IntOrString maxUnhealthy;

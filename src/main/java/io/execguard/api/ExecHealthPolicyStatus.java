@@ -22,17 +22,18 @@ public class ExecHealthPolicyStatus {
     private Long observedGeneration;
 
     @Min(0)
-    @JsonPropertyDescription("How many of the nodes this policy selects execguard currently holds tainted or "
-            + "cordoned; never more than maxUnhealthy allows.")
+    @JsonPropertyDescription("How many of the nodes this policy applies to execguard marks unhealthy now (condition, "
+            + "taint or cordon, counted from the Nodes); never more than maxUnhealthy allows.")
     private Integer nodesHeld;
 
-    @JsonPropertyDescription("Current incidents: nodes failing with the same cause on the same backend (the same NFS "
-            + "or ceph source, the same FUSE filesystem). Each is reported once, and execguard does not cordon "
-            + "past maxUnhealthy for it.")
+    @JsonPropertyDescription("Current incidents: at least stormGuard.incidentNodes nodes failing with the same cause on "
+            + "the same backend (the same NFS or ceph source, the same FUSE filesystem), listed with this policy's "
+            + "nodes among them. Their nodes are not newly marked; fix the backend, not the nodes.")
     private List<Incident> incidents;
 
-    @JsonPropertyDescription("Standard conditions of the policy, e.g. Ready (the spec is valid and applied) and "
-            + "Suppressing (maxUnhealthy is holding back actions).")
+    @JsonPropertyDescription("Standard conditions of the policy: Ready (the spec is valid and applied), Suppressing "
+            + "(the storm guard or maxUnhealthy is holding back marks, and why) and Overlapping (another policy selects "
+            + "some of the same nodes).")
     @SchemaFrom(type = ConditionSchema[].class)
     private List<Condition> conditions;
 

@@ -134,13 +134,18 @@ class HelmChartTest {
     void operatorRbacIsExactlyWhatTheOperatorCallsAndTheLeaseIsNamespaced() {
         Rendered r = defaults();
         assertEquals(Map.of(
-                "/nodes", Set.of("get", "list", "watch", "patch", "update"),
+                "/nodes", Set.of("get", "list", "watch", "patch"),
                 "/nodes/status", Set.of("patch"),
                 "execguard.io/nodeexechealths", Set.of("get", "list", "watch"),
                 "execguard.io/nodeexechealths/status", Set.of("patch"),
                 "execguard.io/exechealthpolicies", Set.of("get", "list", "watch"),
-                "execguard.io/exechealthpolicies/status", Set.of("patch"),
-                "/events", Set.of("create", "patch")), verbsByResource(r.get("ClusterRole", OPERATOR)));
+                "execguard.io/exechealthpolicies/status", Set.of("patch")), verbsByResource(r.get("ClusterRole", OPERATOR)));
+        // Events only in the release namespace
+        Map<String, Object> events = r.get("Role", OPERATOR + "-events");
+        assertEquals(Chart.NAMESPACE, str(events, "metadata", "namespace"));
+        assertEquals(Map.of("/events", Set.of("create", "patch")), verbsByResource(events));
+        assertEquals(OPERATOR, ((List<Map<String, Object>>) r.get("RoleBinding", OPERATOR + "-events")
+                .get("subjects")).get(0).get("name"));
         Map<String, Object> lease = r.get("Role", OPERATOR + "-leader-election");
         assertEquals(Chart.NAMESPACE, str(lease, "metadata", "namespace"));
         assertEquals(Map.of("coordination.k8s.io/leases", Set.of("get", "create", "update", "patch")),
