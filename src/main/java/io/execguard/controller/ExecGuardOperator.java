@@ -1,7 +1,6 @@
 package io.execguard.controller;
 
 import java.time.Clock;
-import java.time.Duration;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -25,7 +24,7 @@ public final class ExecGuardOperator {
             o.withKubernetesClient(client).withCloseClientOnStop(false).withStopOnInformerErrorDuringStartup(false);
             if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(config.leaseName(), config.namespace(),
-                        Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2), config.identity(),
+                        config.leaseDuration(), config.renewDeadline(), config.retryPeriod(), config.identity(),
                         null, exitOnLostLease));
             }
         });

@@ -15,9 +15,32 @@ import io.execguard.probe.Durations;
  * @param metricsPort    {@code METRICS_PORT}, default 9090
  * @param resync         {@code RESYNC_INTERVAL}, default 60s: every report is re-decided at least this often
  * @param probeHeartbeat {@code PROBE_HEARTBEAT}, default 60s: the probes' heartbeat, to judge staleness
+ * @param leaseDuration  {@code LEASE_DURATION}, default 30s: how long a standby waits for a silent leader
+ * @param renewDeadline  {@code RENEW_DEADLINE}, default 20s: how long the leader keeps trying to renew before it
+ *                       steps down (and exits); longer than an API server restart (about 10 s)
+ * @param retryPeriod    {@code RETRY_PERIOD}, default 2s: how often the Lease is renewed or tried
  */
 public record OperatorConfig(String namespace, boolean leaderElection, String leaseName, String identity, int metricsPort,
-                             Duration resync, Duration probeHeartbeat) {
+                             Duration resync, Duration probeHeartbeat, Duration leaseDuration, Duration renewDeadline,
+                             Duration retryPeriod) {
+
+    public static final Duration LEASE_DURATION = Duration.ofSeconds(30);
+    public static final Duration RENEW_DEADLINE = Duration.ofSeconds(20);
+    public static final Duration RETRY_PERIOD = Duration.ofSeconds(2);
+
+    public OperatorConfig {
+        if (leaderElection && (renewDeadline.compareTo(leaseDuration) >= 0 || retryPeriod.compareTo(renewDeadline) >= 0)) {
+            throw new IllegalArgumentException("leader election needs RETRY_PERIOD < RENEW_DEADLINE < LEASE_DURATION, got "
+                    + retryPeriod + ", " + renewDeadline + ", " + leaseDuration);
+        }
+    }
+
+    /** With the default lease timing. */
+    public OperatorConfig(String namespace, boolean leaderElection, String leaseName, String identity, int metricsPort,
+                          Duration resync, Duration probeHeartbeat) {
+        this(namespace, leaderElection, leaseName, identity, metricsPort, resync, probeHeartbeat, LEASE_DURATION,
+                RENEW_DEADLINE, RETRY_PERIOD);
+    }
 
     public static OperatorConfig fromEnv(Map<String, String> env) {
         String ns = env.getOrDefault("POD_NAMESPACE", "execguard");
@@ -31,6 +54,9 @@ public record OperatorConfig(String namespace, boolean leaderElection, String le
         String identity = env.getOrDefault("POD_NAME", env.getOrDefault("HOSTNAME", "execguard-operator"));
         return new OperatorConfig(ns, le, env.getOrDefault("LEASE_NAME", "execguard-operator"), identity, port,
                 Durations.parse(env.getOrDefault("RESYNC_INTERVAL", "60s")),
-                Durations.parse(env.getOrDefault("PROBE_HEARTBEAT", "60s")));
+                Durations.parse(env.getOrDefault("PROBE_HEARTBEAT", "60s")),
+                Durations.parse(env.getOrDefault("LEASE_DURATION", "30s")),
+                Durations.parse(env.getOrDefault("RENEW_DEADLINE", "20s")),
+                Durations.parse(env.getOrDefault("RETRY_PERIOD", "2s")));
     }
 }

@@ -118,7 +118,7 @@ class CrdSchemaKubeIT {
         b.add(status("unknown remediation action", d -> at(d, "status", "remediation").put("action", "Drain"),
                 "status.remediation.action", "Unsupported value"));
         b.add(status("unknown suppressed reason", d -> at(d, "status", "remediation").put("suppressed", "busy"),
-                "status.remediation.suppressed", "should match"));
+                "status.remediation.suppressed", "Unsupported value"));
         b.add(status("unknown repair action", d -> at(d, "status", "repairs", "0").put("action", "Reboot"),
                 "status.repairs[0].action", "Unsupported value"));
         b.add(status("unknown repair result", d -> at(d, "status", "repairs", "0").put("result", "Maybe"),

@@ -247,7 +247,7 @@ class OperatorMockServerTest {
         assertFalse(NodePlan.hasTaint(n5));
         assertTrue(n5.getMetadata().getAnnotations() == null
                 || !n5.getMetadata().getAnnotations().containsKey(NodePlan.ANNOTATION_HEALTH));
-        var ev = await(() -> client.v1().events().inNamespace("execguard").list().getItems().stream()
+        var ev = await(() -> client.v1().events().inNamespace("default").list().getItems().stream()
                 .filter(e -> "n5".equals(e.getInvolvedObject().getName())).toList(), l -> !l.isEmpty(), "dry-run event");
         assertTrue(ev.get(0).getMessage().startsWith("[dry run] would have cordoned"), ev.get(0).getMessage());
     }
@@ -288,7 +288,7 @@ class OperatorMockServerTest {
     // ---- defensive reading (issue 11 point 4) and incident Events (point 6) ----
 
     List<io.fabric8.kubernetes.api.model.Event> events(String involved, String reason) {
-        return client.v1().events().inNamespace("execguard").list().getItems().stream()
+        return client.v1().events().inNamespace("default").list().getItems().stream()
                 .filter(e -> involved.equals(e.getInvolvedObject().getName()) && reason.equals(e.getReason())).toList();
     }
 

@@ -140,9 +140,9 @@ class HelmChartTest {
                 "execguard.io/nodeexechealths/status", Set.of("patch"),
                 "execguard.io/exechealthpolicies", Set.of("get", "list", "watch"),
                 "execguard.io/exechealthpolicies/status", Set.of("patch")), verbsByResource(r.get("ClusterRole", OPERATOR)));
-        // Events only in the release namespace
+        // Events only where the API server takes Events about cluster-scoped objects
         Map<String, Object> events = r.get("Role", OPERATOR + "-events");
-        assertEquals(Chart.NAMESPACE, str(events, "metadata", "namespace"));
+        assertEquals("default", str(events, "metadata", "namespace"));
         assertEquals(Map.of("/events", Set.of("create", "patch")), verbsByResource(events));
         assertEquals(OPERATOR, ((List<Map<String, Object>>) r.get("RoleBinding", OPERATOR + "-events")
                 .get("subjects")).get(0).get("name"));

@@ -21,14 +21,16 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 /**
  * core/v1 Events, aggregated the way client-go's correlator does: the same (object, reason, message) again within
  * {@link #AGGREGATE_WITHIN} raises the existing Event's {@code count} and {@code lastTimestamp} with a patch instead
- * of creating another one. Written in the operator's namespace (a namespaced Role, not a cluster-wide grant);
- * {@code kubectl describe node} finds them, it searches every namespace for cluster-scoped objects.
- * Failures are logged, never fatal.
+ * of creating another one. Every object execguard reports on is cluster-scoped, and the API server accepts Events
+ * about cluster-scoped objects only in {@value #NAMESPACE} (where the kubelet puts Node Events too), so that is
+ * where they go — granted by a Role in that namespace, not cluster-wide. Failures are logged, never fatal.
  */
 public final class EventRecorder {
 
     public enum Type { Normal, Warning }
 
+    /** The only namespace the API server accepts Events about cluster-scoped objects in (besides none). */
+    public static final String NAMESPACE = "default";
     static final Duration AGGREGATE_WITHIN = Duration.ofMinutes(10);
     private static final int REMEMBERED = 4096;
     private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
@@ -50,9 +52,9 @@ public final class EventRecorder {
         }
     };
 
-    public EventRecorder(KubernetesClient client, String namespace, String component, Clock clock) {
+    public EventRecorder(KubernetesClient client, String component, Clock clock) {
         this.client = client;
-        this.namespace = namespace;
+        this.namespace = NAMESPACE;
         this.component = component;
         this.clock = clock;
     }
