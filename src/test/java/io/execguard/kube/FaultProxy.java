@@ -102,6 +102,7 @@ public final class FaultProxy implements AutoCloseable {
     private final Set<Closeable> open = ConcurrentHashMap.newKeySet();
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
     private final Map<String, AtomicLong> seen = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> answered = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private FaultProxy(URI upstream, SSLContext tls) throws IOException {
@@ -212,6 +213,17 @@ public final class FaultProxy implements AutoCloseable {
         Map<String, Long> out = new TreeMap<>();
         seen.forEach((k, v) -> out.put(k, v.get()));
         return out;
+    }
+
+    /** Responses the client got, by "VERB status" (injected errors included), e.g. "PUT 409". */
+    public Map<String, Long> responsesByStatus() {
+        Map<String, Long> out = new TreeMap<>();
+        answered.forEach((k, v) -> out.put(k, v.get()));
+        return out;
+    }
+
+    private void answered(String verb, int status) {
+        answered.computeIfAbsent(verb + " " + status, k -> new AtomicLong()).incrementAndGet();
     }
 
     @Override
@@ -435,6 +447,7 @@ public final class FaultProxy implements AutoCloseable {
                 }
                 Fail fail = firstFail(verb, path, text);
                 if (fail != null) {
+                    answered(verb, fail.status);
                     writeError(cout, fail.status, verb, path);
                     continue;
                 }
@@ -466,6 +479,7 @@ public final class FaultProxy implements AutoCloseable {
                     }
                 }
                 int status = Integer.parseInt(resp.first().split(" ", 3)[1]);
+                answered(watch ? "WATCH" : verb, status);
                 Duration delay = delayFor(verb, path, text);
                 if (!delay.isZero()) {
                     Thread.sleep(delay.toMillis());

@@ -7,7 +7,11 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -160,6 +164,50 @@ public final class HaFleet {
                         && List.of(e.getMessage().split("[,(]\\s*")).stream().map(String::trim)
                                 .anyMatch("cordoned"::equals))
                 .mapToInt(e -> e.getCount() == null ? 1 : e.getCount()).sum();
+    }
+
+    /** The suite's Nodes execguard holds now, read from the server. */
+    public Set<String> heldOnServer() {
+        return admin.nodes().withLabel(SUITE_LABEL, suite()).list().getItems().stream().filter(HoldSampler::isHeld)
+                .map(n -> n.getMetadata().getName()).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /**
+     * Exactly {@code min(cap, failing)} Nodes held, all among the failing ones, each with its whole action (condition
+     * False, its report's remediation holding it); no failing Node that is not held has a report saying it is.
+     */
+    public boolean settled(int cap, Set<String> failing) {
+        Set<String> held = new TreeSet<>();
+        for (Node n : admin.nodes().withLabel(SUITE_LABEL, suite()).list().getItems()) {
+            if (HoldSampler.isHeld(n)) {
+                held.add(n.getMetadata().getName());
+                if (!failing.contains(n.getMetadata().getName()) || !conditionFalse(n)) {
+                    return false;
+                }
+            }
+        }
+        if (held.size() != Math.min(cap, failing.size())) {
+            return false;
+        }
+        for (String f : failing) {
+            RemediationStatus r = remediation(f);
+            boolean says = r != null && r.getAction() != null && r.getAction().holdsNode();
+            if (says != held.contains(f)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Each Node of the suite: held or not, and what its report's remediation says. */
+    public String summary() {
+        Map<String, String> out = new TreeMap<>();
+        for (Node n : admin.nodes().withLabel(SUITE_LABEL, suite()).list().getItems()) {
+            RemediationStatus r = remediation(n.getMetadata().getName());
+            out.put(n.getMetadata().getName(), (HoldSampler.isHeld(n) ? "held" : "-") + "/" + (r == null
+                    ? "no remediation" : r.getAction() + (r.getSuppressed() == null ? "" : " " + r.getSuppressed())));
+        }
+        return out.toString();
     }
 
     // ---- operator processes ----

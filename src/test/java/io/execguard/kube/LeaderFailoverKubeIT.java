@@ -178,31 +178,8 @@ class LeaderFailoverKubeIT {
                 proxyB.requestsByVerb());
     }
 
-    /**
-     * Exactly {@code min(cap, failing)} Nodes held, all among the failing ones, each with its whole action (condition
-     * False, report's remediation holding it); no failing Node that is not held has a report saying it is.
-     */
     static boolean settled(HoldSampler sampler, Set<String> failing) {
-        Set<String> held = new TreeSet<>();
-        for (Node n : admin.nodes().withLabel(HaFleet.SUITE_LABEL, fleet.suite()).list().getItems()) {
-            if (HoldSampler.isHeld(n)) {
-                held.add(n.getMetadata().getName());
-                if (!failing.contains(n.getMetadata().getName()) || !fleet.conditionFalse(n)) {
-                    return false;
-                }
-            }
-        }
-        if (held.size() != Math.min(CAP, failing.size())) {
-            return false;
-        }
-        for (String f : failing) {
-            RemediationStatus r = fleet.remediation(f);
-            boolean says = r != null && r.getAction() != null && r.getAction().holdsNode();
-            if (says != held.contains(f)) {
-                return false;
-            }
-        }
-        return true;
+        return fleet.settled(CAP, failing);
     }
 
     static void await(String what, OperatorProcess watched, BooleanSupplier cond) {
@@ -224,18 +201,11 @@ class LeaderFailoverKubeIT {
     }
 
     static Set<String> heldOnServer() {
-        return admin.nodes().withLabel(HaFleet.SUITE_LABEL, fleet.suite()).list().getItems().stream()
-                .filter(HoldSampler::isHeld).map(n -> n.getMetadata().getName()).collect(Collectors.toCollection(TreeSet::new));
+        return fleet.heldOnServer();
     }
 
     static String heldSummary() {
-        Map<String, String> out = new TreeMap<>();
-        for (Node n : admin.nodes().withLabel(HaFleet.SUITE_LABEL, fleet.suite()).list().getItems()) {
-            RemediationStatus r = fleet.remediation(n.getMetadata().getName());
-            out.put(n.getMetadata().getName(), (HoldSampler.isHeld(n) ? "held" : "-") + "/"
-                    + (r == null ? "no remediation" : r.getAction() + (r.getSuppressed() == null ? "" : " " + r.getSuppressed())));
-        }
-        return out.toString();
+        return fleet.summary();
     }
 
     static Duration since(long nanos) {
