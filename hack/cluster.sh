@@ -10,6 +10,8 @@
 #   bash hack/cluster.sh status      what runs, and whether the API server answers
 #   bash hack/cluster.sh down        stop exactly what up started (by recorded PID) and remove its state;
 #                                    also after a crash or a reboot
+#   bash hack/cluster.sh restart-apiserver  stop the recorded kube-apiserver only, start it again with the
+#                                    same flags, wait for /readyz (fault tests; etcd keeps the data)
 #   bash hack/cluster.sh build       only build the binaries (prints their folder)
 #
 #   EXECGUARD_CLUSTER_DIR   state (certificates, etcd data, logs, PIDs); default /tmp/execguard-cluster
@@ -34,12 +36,12 @@ ours() {
   [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$dir/" && echo "$pid"
 }
 
-stop() {
-  local name=$1 pid i
+stop() { # name [seconds of grace after SIGTERM, default 10]
+  local name=$1 grace=${2:-10} pid i
   pid=$(ours "$name") || { rm -f "$dir/$name.pid"; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-  if [ -d "/proc/$pid" ]; then log "$name (pid $pid) ignored SIGTERM for 10 s; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  for i in $(seq 1 $((grace * 10))); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  if [ -d "/proc/$pid" ]; then log "$name (pid $pid) still running ${grace} s after SIGTERM; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
   for i in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
   rm -f "$dir/$name.pid"
 }
@@ -115,6 +117,34 @@ ready() {
     "$server/readyz" >/dev/null
 }
 
+start_apiserver() { # bin
+  local bin=$1
+  start kube-apiserver "$bin/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$etcd_port" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$port" \
+    --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
+    --client-ca-file "$dir/pki/ca.crt" \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
+    --service-cluster-ip-range 10.0.0.0/24 --endpoint-reconciler-type none \
+    --authorization-mode Node,RBAC \
+    --enable-admission-plugins NodeRestriction \
+    --allow-privileged=true --profiling=false --v=1
+}
+
+# Only the API server: SIGTERM to its recorded PID, SIGKILL 2 s later (it stops listening at once but then
+# lingers for 10 s and more over its open connections), the same binary and flags again, then /readyz: about
+# 6 s without an API server. etcd and the controller manager keep running (the latter reconnects by itself).
+restart_apiserver() {
+  ours kube-apiserver >/dev/null || die "no API server of ours is running in $dir; run: bash hack/cluster.sh up"
+  local bin t0; bin=$(cat "$dir/bin"); t0=$(date +%s%N)
+  stop kube-apiserver 2
+  mv -f "$dir/logs/kube-apiserver.log" "$dir/logs/kube-apiserver.previous.log"
+  start_apiserver "$bin"
+  wait_for kube-apiserver 120 ready
+  log "API server restarted in $(( ($(date +%s%N) - t0) / 1000000 )) ms (pid $(cat "$dir/kube-apiserver.pid"))"
+}
+
 up() {
   if ours kube-apiserver >/dev/null && ready; then
     log "already up"; echo "$kubeconfig"; return 0
@@ -135,17 +165,7 @@ up() {
     --initial-cluster "execguard-test=http://127.0.0.1:$peer_port" --listen-metrics-urls "" \
     --unsafe-no-fsync --quota-backend-bytes 4294967296 --log-level warn
   wait_for etcd 30 curl -fsS --max-time 1 "http://127.0.0.1:$etcd_port/health"
-  start kube-apiserver "$bin/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$port" \
-    --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" \
-    --client-ca-file "$dir/pki/ca.crt" \
-    --service-account-issuer https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
-    --service-cluster-ip-range 10.0.0.0/24 --endpoint-reconciler-type none \
-    --authorization-mode Node,RBAC \
-    --enable-admission-plugins NodeRestriction \
-    --allow-privileged=true --profiling=false --v=1
+  start_apiserver "$bin"
   wait_for kube-apiserver 120 ready
   start kube-controller-manager "$bin/kube-controller-manager" \
     --kubeconfig "$dir/controller-manager.kubeconfig" \
@@ -177,7 +197,8 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
+  restart-apiserver) restart_apiserver ;;
   kubeconfig) [ -f "$kubeconfig" ] || die "not up (no $kubeconfig); run: bash hack/cluster.sh up"; echo "$kubeconfig" ;;
   build) "$here/kube/build.sh" ;;
-  *) echo "usage: bash hack/cluster.sh up|down|status|kubeconfig|build" >&2; exit 2 ;;
+  *) echo "usage: bash hack/cluster.sh up|down|status|kubeconfig|restart-apiserver|build" >&2; exit 2 ;;
 esac

@@ -28,6 +28,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReview;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -239,6 +241,57 @@ public final class KubeCluster {
         ordered.sort(Comparator.comparing((HasMetadata o) -> "Namespace".equals(o.getKind())));
         for (HasMetadata o : ordered) {
             admin.resource(o).withTimeout(60, TimeUnit.SECONDS).delete();
+        }
+    }
+
+    /**
+     * Restarts the API server of {@code hack/cluster.sh} (only its recorded PID; etcd and the data stay) and waits
+     * until it is ready again. Fault tests only: every other KubeIT of the JVM shares this server, so callers must
+     * leave the cluster as they found it. Returns how long the server was away.
+     */
+    public Duration restartApiServer() {
+        Path dir = kubeconfig.getParent();
+        int port = java.net.URI.create(server()).getPort();
+        ProcessBuilder pb = new ProcessBuilder("bash", "hack/cluster.sh", "restart-apiserver").redirectErrorStream(true);
+        pb.environment().put("EXECGUARD_CLUSTER_DIR", dir.toString());
+        pb.environment().put("EXECGUARD_CLUSTER_PORT", Integer.toString(port));
+        long t0 = System.nanoTime();
+        try {
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(180, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new AssertionError("hack/cluster.sh restart-apiserver failed: " + out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted restarting the API server", e);
+        }
+        try (KubernetesClient admin = admin()) {
+            await(Duration.ofSeconds(60), "the restarted API server to answer /readyz", () -> {
+                try {
+                    return "ok".equals(admin.raw(server() + "/readyz"));
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            });
+            // /readyz is ok a moment before the RBAC authorizer has its roles: service accounts get 403 until then
+            await(Duration.ofSeconds(60), "the restarted API server's RBAC authorizer", () -> rbacAnswers(admin));
+        }
+        return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    /** A SubjectAccessReview that only RBAC (the bootstrap role system:basic-user) allows. */
+    private static boolean rbacAnswers(KubernetesClient admin) {
+        try {
+            SubjectAccessReview sar = admin.authorization().v1().subjectAccessReview().create(new SubjectAccessReviewBuilder()
+                    .withNewSpec().withUser("execguard-test-nobody").withGroups("system:authenticated")
+                    .withNewResourceAttributes().withGroup("authorization.k8s.io").withResource("selfsubjectaccessreviews")
+                    .withVerb("create").endResourceAttributes().endSpec().build());
+            return sar.getStatus() != null && Boolean.TRUE.equals(sar.getStatus().getAllowed());
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 

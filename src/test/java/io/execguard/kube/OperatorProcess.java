@@ -73,6 +73,18 @@ public record OperatorProcess(Process process, Path log, int metricsPort) implem
         }
     }
 
+    /** SIGKILL (a node lost, an OOM kill): no shutdown hook runs, the Lease is not given back. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("the operator (pid " + process.pid() + ") did not die on SIGKILL");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public void close() {
         process.destroy();
