@@ -49,7 +49,8 @@ import io.execguard.probe.Metrics;
  * pure {@link Decision}, with a slot from the hold ledger when it newly marks the node), apply (the Node, then the
  * report's remediation, each written only when it changes), and say when to look again.
  */
-@ControllerConfiguration(name = "nodeexechealth")
+// not generation-aware: the probe writes only the status (no generation bump), and every report must be seen at once
+@ControllerConfiguration(name = "nodeexechealth", generationAwareEventProcessing = false)
 public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth> {
 
     private static final Logger LOG = LoggerFactory.getLogger(NodeExecHealthReconciler.class);

@@ -27,7 +27,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 
-import io.execguard.controller.NodePlan;
+import io.execguard.controller.decide.NodePlan;
 
 /**
  * The {@link FaultProxy} itself, with a fabric8 client (JDK HTTP client, as the operator jar) authenticated as the

@@ -32,7 +32,7 @@ import io.execguard.api.Phase;
 import io.execguard.api.RemediationStatus;
 import io.execguard.api.ReportedFinding;
 import io.execguard.api.TestFindings;
-import io.execguard.controller.NodePlan;
+import io.execguard.controller.decide.NodePlan;
 import io.execguard.detect.Cause;
 import io.execguard.detect.Scope;
 import io.execguard.detect.Severity;
@@ -88,6 +88,11 @@ public final class HaFleet {
         spec.setReleaseAfter(releaseAfter.toSeconds() + "s");
         spec.setMaxUnhealthy(new IntOrString(maxUnhealthy));
         spec.setDryRun(false);
+        // most of the suite's few Nodes fail on purpose: the storm guard is not under test here, the cap is
+        io.execguard.api.StormGuard calm = new io.execguard.api.StormGuard();
+        calm.setMaxFailing(new IntOrString("100%"));
+        calm.setNewHoldsPerMinute(100);
+        spec.setStormGuard(calm);
         ExecHealthPolicy p = new ExecHealthPolicy();
         p.getMetadata().setName(policyName());
         p.setSpec(spec);

@@ -15,7 +15,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 
-import io.execguard.controller.NodePlan;
+import io.execguard.controller.decide.NodePlan;
 
 /**
  * Watches a suite's Nodes straight on the API server (an admin informer, not through any proxy) and judges every

@@ -26,7 +26,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
 import io.execguard.api.RemediationStatus;
-import io.execguard.controller.NodePlan;
+import io.execguard.controller.decide.NodePlan;
 
 /**
  * Issue #11, acceptance 3: the leader is SIGKILLed between its first Node write and the write that follows it
@@ -110,7 +110,8 @@ class LeaderFailoverKubeIT {
         FaultProxy proxyA = closeLater(FaultProxy.in(cluster));
         FaultProxy proxyB = closeLater(FaultProxy.in(cluster));
         FaultProxy.Hold frozen = proxyA.holdAfter(HOLDING_NODE_WRITE, LATER_WRITES);
-        Map<String, String> env = Map.of("RESYNC_INTERVAL", RESYNC.toSeconds() + "s");
+        Map<String, String> env = Map.of("RESYNC_INTERVAL", RESYNC.toSeconds() + "s",
+                "LEASE_DURATION", LEASE_DURATION.toSeconds() + "s", "RENEW_DEADLINE", "10s");
         OperatorProcess a = closeLater(fleet.startOperator(proxyA, A, env));
         await("replica A to lead", a, () -> A.equals(fleet.leaseHolder()));
         OperatorProcess b = closeLater(fleet.startOperator(proxyB, B, env));
