@@ -174,7 +174,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         if (d.suppressed() == Suppression.Incident) {
             return; // one Event per incident, on its policy, not one per node
         }
-        if (written.changed()) {
+        if (written.applied().stream().anyMatch(NodeExecHealthReconciler::marks)) {
             events.record(node, d.action() == Action.None ? EventRecorder.Type.Normal : EventRecorder.Type.Warning,
                     d.action() == Action.None ? "ExecGuardReleased" : "ExecGuard" + d.action(),
                     String.join(", ", written.applied()) + " (" + d.reason() + ")" + suppressedText(d));
@@ -187,6 +187,11 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                         + String.join(", ", would.describe()) + " (" + d.reason() + ")");
             }
         }
+    }
+
+    /** A change other tools see (condition, taint, cordon) is worth an Event; an annotation alone is not. */
+    private static boolean marks(String change) {
+        return !change.equals("annotated") && !change.equals("removed annotations");
     }
 
     private static String suppressedText(Decision d) {

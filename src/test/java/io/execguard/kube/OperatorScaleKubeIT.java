@@ -71,6 +71,9 @@ class OperatorScaleKubeIT {
     static final String LABEL = "execguard.io/bench";
     static final int NODES = Integer.getInteger("execguard.scale.nodes", 5000);
     static final int UNHEALTHY = NODES * 30 / 100;
+    /** {@code scattered} (default): each failing node on its own; {@code shared}: all on one ceph backend. */
+    static final String BACKEND = System.getProperty("execguard.scale.backend", "scattered");
+    static final String POLICY = "a-scale-bench";
     static final String TRIVIAL_ANNOTATION = "bench.execguard.io/trivial";
 
     static KubeCluster cluster;
@@ -91,6 +94,7 @@ class OperatorScaleKubeIT {
         if (admin == null) {
             return;
         }
+        admin.resources(io.execguard.api.ExecHealthPolicy.class).withName(POLICY).delete();
         admin.resources(NodeExecHealth.class).withLabel(LABEL, "scale").delete();
         admin.nodes().withLabel(LABEL, "scale").delete();
         cluster.deleteAll(admin, chart);
@@ -99,8 +103,16 @@ class OperatorScaleKubeIT {
 
     @Test
     void operatorConvergesOnTheRealServer() throws Exception {
-        assertTrue(admin.resources(io.execguard.api.ExecHealthPolicy.class).list().getItems().isEmpty(),
-                "the benchmark uses the built-in defaults: no ExecHealthPolicy may exist");
+        // the defaults (maxUnhealthy 10 %, storm guard at 50 % failing), but no rate limit to speak of: the
+        // benchmark measures the decisions and their writes, not the rate limit's patience
+        io.execguard.api.ExecHealthPolicy policy = new io.execguard.api.ExecHealthPolicy();
+        policy.getMetadata().setName(POLICY);
+        policy.setSpec(new io.execguard.api.ExecHealthPolicySpec());
+        policy.getSpec().setNodeSelector(Map.of(LABEL, "scale"));
+        policy.getSpec().setDryRun(false);
+        policy.getSpec().setStormGuard(new io.execguard.api.StormGuard());
+        policy.getSpec().getStormGuard().setNewHoldsPerMinute(NODES);
+        admin.resource(policy).create();
         Map<String, Long> r0 = cluster.requestsByVerb(null);
         long t0 = System.nanoTime();
         createFleet();
@@ -163,7 +175,8 @@ class OperatorScaleKubeIT {
 
             long cordoned = admin.nodes().withLabel(LABEL, "scale").list().getItems().stream()
                     .filter(n -> Boolean.TRUE.equals(n.getSpec().getUnschedulable())).count();
-            figure("result", "%d of %d unhealthy nodes cordoned (maxUnhealthy 10 %% of %d)", cordoned, UNHEALTHY, NODES);
+            figure("result", "%s backend: %d of %d unhealthy nodes cordoned (maxUnhealthy 10 %% of %d)", BACKEND,
+                    cordoned, UNHEALTHY, NODES);
             printFigures();
             assertTrue(operator.isAlive(), "operator died; see " + dir.resolve("operator.log"));
             // RBAC refusals are not counted in apiserver_request_total (the authorization filter answers before
@@ -175,7 +188,12 @@ class OperatorScaleKubeIT {
             assertEquals(null, refused.get("422"), "no request refused as invalid (see " + dir.resolve("operator.log") + ")");
             assertEquals(0, forbidden, "log lines with 403/forbidden: the chart's RBAC must grant every verb the "
                     + "operator uses (see " + dir.resolve("operator.log") + ")");
-            assertEquals(NODES / 10, cordoned, "maxUnhealthy: 10 % of the fleet");
+            if (BACKEND.equals("shared")) {
+                assertTrue(cordoned <= 1, "one backend failing on " + UNHEALTHY + " nodes is an incident: "
+                        + cordoned + " cordoned");
+            } else {
+                assertEquals(NODES / 10, cordoned, "maxUnhealthy: 10 % of the fleet");
+            }
             assertEquals(0, second, "a second pass over an unchanged fleet writes nothing");
         } finally {
             operator.destroy();
@@ -222,6 +240,10 @@ class OperatorScaleKubeIT {
             f.setScope(Scope.Node);
             f.setMessage("pid 1 stuck in BlockIo");
             f.setFirstSeen(now);
+            if (BACKEND.equals("shared")) {
+                f.setCause(Cause.CephRequest);
+                f.setMount(new io.execguard.api.MountStatus("ceph", "10.0.0.1:6789:/scale", "/data", null));
+            }
             s.setFindings(List.of(f));
         }
         neh.setStatus(s);

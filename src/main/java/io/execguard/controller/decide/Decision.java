@@ -143,8 +143,11 @@ public record Decision(Action wanted, Action action, String reason, Suppression 
         return new Want(wanted, worst, incident);
     }
 
-    /** The start of the current action: kept while it stays what was recorded, now when it changes. */
+    /** The start of the current action: kept while it stays what was recorded, now when it changes; none for None. */
     private static Instant since(Prior prior, Action action, Instant now) {
+        if (action == Action.None) {
+            return null;
+        }
         return action == prior.recorded() && prior.since() != null ? prior.since() : now;
     }
 }

@@ -48,6 +48,9 @@ public final class ReportRecorder {
         return m;
     }
 
+    /** What "nothing to do" records; an absent remediation means the same. */
+    static final RemediationStatus NOTHING = new RemediationStatus(io.execguard.api.Action.None, null, "Healthy", null);
+
     /** The remediation a decision records. */
     public static RemediationStatus remediation(Decision d) {
         return new RemediationStatus(d.action(), d.since() == null ? null : d.since().toString(), d.reason(),
@@ -62,6 +65,9 @@ public final class ReportRecorder {
         boolean markStale = stale && (s == null || s.getPhase() != Phase.Unknown);
         if (s != null && Objects.equals(s.getRemediation(), want) && !markStale) {
             return false;
+        }
+        if (!markStale && (s == null || s.getRemediation() == null) && want.equals(NOTHING)) {
+            return false; // a healthy node that never had a decision: absent says the same, no write for it
         }
         List<Map<String, Object>> ops = new ArrayList<>();
         if (markStale && cached.getMetadata().getResourceVersion() != null) {
