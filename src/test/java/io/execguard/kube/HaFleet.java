@@ -101,7 +101,13 @@ public final class HaFleet {
 
     /** A Node of the suite whose "kubelet" reports Ready. */
     public void createNode(String name) {
-        Map<String, String> labels = new HashMap<>(Map.of(SUITE_LABEL, suite()));
+        createNode(name, Map.of());
+    }
+
+    /** A Node of the suite, with more labels (a pool a policy selects), whose "kubelet" reports Ready. */
+    public void createNode(String name, Map<String, String> extraLabels) {
+        Map<String, String> labels = new HashMap<>(extraLabels);
+        labels.put(SUITE_LABEL, suite());
         admin.nodes().resource(new NodeBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata()
                 .build()).create();
         retryOnConflict(() -> admin.nodes().withName(name).editStatus(n -> {

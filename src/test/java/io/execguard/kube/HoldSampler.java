@@ -32,6 +32,7 @@ public final class HoldSampler implements AutoCloseable {
     private final Map<String, Boolean> held = new HashMap<>();
     private final Map<String, Integer> holdStarts = new ConcurrentHashMap<>();
     private final Set<String> doubleTaints = ConcurrentHashMap.newKeySet();
+    private final Set<String> everMarked = ConcurrentHashMap.newKeySet();
     private volatile int maxHeld;
     private volatile int nowHeld;
     private volatile long samples;
@@ -77,6 +78,9 @@ public final class HoldSampler implements AutoCloseable {
                 .filter(t -> NodePlan.TAINT_KEY.equals(t.getKey())).count();
         if (ours > 1) {
             doubleTaints.add(name);
+        }
+        if (NodePlan.applied(n).marksUnhealthy()) {
+            everMarked.add(name);
         }
         count();
     }
@@ -127,6 +131,14 @@ public final class HoldSampler implements AutoCloseable {
 
     public Map<String, Integer> holdStarts() {
         return Map.copyOf(holdStarts);
+    }
+
+    /**
+     * Nodes ever seen marked unhealthy by execguard in any state: its ExecHealthy condition False (or Unknown after
+     * False), its taint or its cordon — wider than {@link #isHeld}, which the condition alone does not make.
+     */
+    public Set<String> everMarked() {
+        return new TreeSet<>(everMarked);
     }
 
     /** Nodes seen with execguard's taint more than once in their list. */
