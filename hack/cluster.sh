@@ -174,7 +174,7 @@ up() {
     --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false \
     --use-service-account-credentials=true \
     --service-account-private-key-file "$dir/pki/sa.key" --root-ca-file "$dir/pki/ca.crt" \
-    --controllers '*,-node-lifecycle-controller,-node-ipam-controller,-taint-eviction-controller' \
+    --controllers '*,-node-lifecycle-controller,-node-ipam-controller,-taint-eviction-controller,-ttl-controller' \
     --concurrent-gc-syncs 5 --v=1
   # the controller manager works: the service-account controller has made the default namespace's account
   wait_for kube-controller-manager 60 "$bin/kubectl" --kubeconfig "$kubeconfig" get serviceaccount default -n default

@@ -124,9 +124,9 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             DecisionInput.Policy policy = stats.reading().policy();
             DecisionInput.Node view = new DecisionInput.Node(name,
                     "disabled".equals(labels(node).get(NodePlan.OPT_OUT_LABEL)), NodePlan.applied(node));
-            DecisionInput.Fleet around = new DecisionInput.Fleet(snap.incidentsFor(res.key()), stats.storm(),
-                    Slot.NotAsked);
             Instant now = clock.instant();
+            DecisionInput.Fleet around = fleet.observe(name, Fleet.failure(res.key(), reading.report(), policy, now),
+                    stats.reading().limits());
             // decide
             Decision d = Decision.decide(reading.report(), view, policy, around, reading.prior(), now);
             Slot slot = Slot.NotAsked;

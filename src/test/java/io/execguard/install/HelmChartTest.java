@@ -56,6 +56,7 @@ class HelmChartTest {
     static final List<String> PROBE_ENV = List.of("NODE_NAME", "HOST_ROOT", "SCAN_INTERVAL", "HEARTBEAT",
             "METRICS_PORT", "READ_TIMEOUT", "POD_STUCK_TERMINATING", "MAX_FINDINGS");
     static final List<String> OPERATOR_ENV = List.of("POD_NAMESPACE", "LEADER_ELECTION", "LEASE_NAME",
+            "LEASE_DURATION", "RENEW_DEADLINE", "RETRY_PERIOD",
             "METRICS_PORT", "RESYNC_INTERVAL", "PROBE_HEARTBEAT");
 
     /** A customised install: every probe/operator env value changed, optional parts switched. */
@@ -468,7 +469,10 @@ class HelmChartTest {
             String kind = (String) o.get("kind");
             boolean clusterScoped = Set.of("ClusterRole", "ClusterRoleBinding", "Namespace", "ExecHealthPolicy",
                     "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding").contains(kind);
-            assertEquals(clusterScoped ? null : Chart.NAMESPACE, str(o, "metadata", "namespace"), kind);
+            // the one exception: Events about cluster-scoped objects are accepted only in "default"
+            boolean events = str(o, "metadata", "name").endsWith("-events");
+            assertEquals(clusterScoped ? null : events ? "default" : Chart.NAMESPACE, str(o, "metadata", "namespace"),
+                    kind + " " + str(o, "metadata", "name"));
             assertEquals("execguard", str(o, "metadata", "labels", "app.kubernetes.io/instance"), kind);
         }
     }

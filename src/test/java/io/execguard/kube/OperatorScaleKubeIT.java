@@ -275,7 +275,7 @@ class OperatorScaleKubeIT {
             boolean unhealthy = neh.getStatus() != null && neh.getStatus().getPhase() == Phase.Unhealthy;
             if (node != null && unhealthy && (node.getMetadata().getAnnotations() == null
                     || !node.getMetadata().getAnnotations().containsKey(TRIVIAL_ANNOTATION))) {
-                client.nodes().withName(node.getMetadata().getName()).patch(PatchContext.of(PatchType.JSON_MERGE),
+                client.nodes().resource(node).patch(PatchContext.of(PatchType.JSON_MERGE),
                         "{\"metadata\":{\"annotations\":{\"" + TRIVIAL_ANNOTATION + "\":\"Unhealthy\"}}}");
                 patched.incrementAndGet();
             }

@@ -131,6 +131,17 @@ public final class Fleet {
     private record RateKey(String policyKey, boolean dry) {
     }
 
+    /**
+     * A node's part in the storm guard's counts.
+     *
+     * @param policyKey the policy that applies to it
+     * @param failing   its fresh report wants a mark
+     * @param incidents the incident keys (cause@backend) of its findings that want a mark
+     */
+    public record Failure(String policyKey, boolean failing, Set<String> incidents) {
+        static final Failure NONE = new Failure(PolicyResolver.DEFAULTS, false, Set.of());
+    }
+
     private final Source source;
     private final Clock clock;
     private final Duration probeHeartbeat;
@@ -139,6 +150,11 @@ public final class Fleet {
     private final Map<String, Pending> pending = new HashMap<>();
     private final Map<String, String> dryMarked = new HashMap<>();
     private final Map<RateKey, ArrayDeque<Long>> grants = new HashMap<>();
+    /** Each node's failure as last seen (snapshot, then each reconcile's own observation), and the live counts. */
+    private final Map<String, Failure> contributions = new HashMap<>();
+    private final Map<String, Long> observedAt = new HashMap<>();
+    private final Map<String, Integer> liveIncidents = new HashMap<>();
+    private final Map<String, Integer> liveFailing = new HashMap<>();
     private Snapshot snapshot;
 
     public Fleet(Source source, Clock clock, Duration probeHeartbeat, Duration maxAge, LongSupplier nanos) {
@@ -157,10 +173,92 @@ public final class Fleet {
     public synchronized Snapshot snapshot() {
         long now = nanos.getAsLong();
         if (snapshot == null || now - snapshot.builtAt() >= maxAgeNanos) {
-            snapshot = build(now);
+            Map<String, Failure> fromCache = new HashMap<>();
+            snapshot = build(now, fromCache);
             resolvePending(snapshot);
+            relive(fromCache, now);
         }
         return snapshot;
+    }
+
+    /**
+     * The storm guard's view for one node, counting its report as just read: the snapshot can be up to maxAge
+     * old, and reports that arrive together (an outage) must each see the others. Atomic: of two reports decided
+     * at once, the second sees the first.
+     *
+     * @return the incidents that count under the node's policy and whether that policy is in a storm
+     */
+    public synchronized DecisionInput.Fleet observe(String node, Failure now, PolicyReading.Limits limits) {
+        snapshot();
+        adjust(node, now);
+        observedAt.put(node, nanos.getAsLong());
+        Set<String> incidents = new HashSet<>();
+        liveIncidents.forEach((k, count) -> {
+            if (count >= limits.incidentNodes()) {
+                incidents.add(k);
+            }
+        });
+        boolean storm = liveFailing.getOrDefault(now.policyKey(), 0) > limits.maxFailing();
+        return new DecisionInput.Fleet(Set.copyOf(incidents), storm, Slot.NotAsked);
+    }
+
+    /** What a report contributes: whether it wants a mark under its policy, and its incidents. */
+    public static Failure failure(String policyKey, DecisionInput.Report report, DecisionInput.Policy policy,
+                                  Instant now) {
+        if (Decision.stale(report, policy, now)) {
+            return new Failure(policyKey, false, Set.of());
+        }
+        Decision.Want w = Decision.want(report, policy, Set.of());
+        if (!w.action().marksUnhealthy()) {
+            return new Failure(policyKey, false, Set.of());
+        }
+        Set<String> keys = new HashSet<>();
+        for (DecisionInput.FindingView f : report.findings()) {
+            if (f.incidentKey() != null && policy.actedOn().contains(f.type())) {
+                keys.add(f.incidentKey());
+            }
+        }
+        return new Failure(policyKey, true, Set.copyOf(keys));
+    }
+
+    private void relive(Map<String, Failure> fromCache, long builtAt) {
+        Map<String, Failure> newer = new HashMap<>();
+        observedAt.entrySet().removeIf(e -> {
+            if (e.getValue() < builtAt) {
+                return true; // the cache the snapshot was built from has this report (or a later one)
+            }
+            newer.put(e.getKey(), contributions.get(e.getKey()));
+            return false;
+        });
+        contributions.clear();
+        liveIncidents.clear();
+        liveFailing.clear();
+        fromCache.forEach(this::adjust);
+        newer.forEach((n, f) -> {
+            if (f != null) {
+                adjust(n, f);
+            }
+        });
+    }
+
+    private void adjust(String node, Failure f) {
+        Failure old = contributions.put(node, f);
+        if (old != null) {
+            count(old, -1);
+        }
+        count(f, +1);
+    }
+
+    private void count(Failure f, int by) {
+        if (!f.failing()) {
+            return;
+        }
+        liveFailing.merge(f.policyKey(), by, Integer::sum);
+        for (String k : f.incidents()) {
+            liveIncidents.merge(k, by, Integer::sum);
+        }
+        liveFailing.values().removeIf(v -> v == 0);
+        liveIncidents.values().removeIf(v -> v == 0);
     }
 
     /** Forces the next {@link #snapshot()} to rebuild (a policy changed, a test). */
@@ -277,7 +375,7 @@ public final class Fleet {
         }
     }
 
-    private Snapshot build(long builtAt) {
+    private Snapshot build(long builtAt, Map<String, Failure> contributionsOut) {
         Instant now = clock.instant();
         PolicyResolver resolver = new PolicyResolver(source.policies());
         Map<String, NodeEntry> nodes = new HashMap<>();
@@ -319,18 +417,14 @@ public final class Fleet {
             }
             DecisionInput.Report report = ReportReading.of(neh).report();
             DecisionInput.Policy policy = readings.get(n.policyKey()).policy();
-            if (Decision.stale(report, policy, now)) {
-                return;
-            }
-            Decision.Want w = Decision.want(report, policy, Set.of());
-            if (!w.action().marksUnhealthy()) {
+            Failure f = failure(n.policyKey(), report, policy, now);
+            contributionsOut.put(name, f);
+            if (!f.failing()) {
                 return;
             }
             failing.merge(n.policyKey(), 1, Integer::sum);
-            for (DecisionInput.FindingView f : report.findings()) {
-                if (f.incidentKey() != null && policy.actedOn().contains(f.type())) {
-                    incidents.computeIfAbsent(f.incidentKey(), k -> new TreeSet<>()).add(name);
-                }
+            for (String k : f.incidents()) {
+                incidents.computeIfAbsent(k, x -> new TreeSet<>()).add(name);
             }
         });
         Map<String, PolicyStats> policies = new HashMap<>();

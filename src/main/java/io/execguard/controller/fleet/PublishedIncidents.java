@@ -19,8 +19,9 @@ public final class PublishedIncidents {
     /**
      * @param incidents every current incident (key: cause@backend, value: the failing nodes)
      * @param changed   the keys of those that are new or whose nodes changed since the last publication
+     * @param added     the keys of those that are new: one Event each, not one per joining node
      */
-    public record Change(Map<String, Set<String>> incidents, Set<String> changed) {
+    public record Change(Map<String, Set<String>> incidents, Set<String> changed, Set<String> added) {
     }
 
     private final Map<String, Map<String, Set<String>>> byPolicy = new HashMap<>();
@@ -32,14 +33,18 @@ public final class PublishedIncidents {
             return Optional.empty();
         }
         Set<String> changed = new TreeSet<>();
+        Set<String> added = new TreeSet<>();
         incidents.forEach((key, nodes) -> {
             if (before == null || !nodes.equals(before.get(key))) {
                 changed.add(key);
+            }
+            if (before == null || !before.containsKey(key)) {
+                added.add(key);
             }
         });
         Map<String, Set<String>> copy = new HashMap<>();
         incidents.forEach((key, nodes) -> copy.put(key, Set.copyOf(nodes)));
         byPolicy.put(policy, Map.copyOf(copy));
-        return Optional.of(new Change(Map.copyOf(copy), Set.copyOf(changed)));
+        return Optional.of(new Change(Map.copyOf(copy), Set.copyOf(changed), Set.copyOf(added)));
     }
 }

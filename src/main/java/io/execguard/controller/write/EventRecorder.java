@@ -70,7 +70,9 @@ public final class EventRecorder {
             Seen after;
             if (before != null && Duration.between(before.last(), now).compareTo(AGGREGATE_WITHIN) < 0) {
                 int count = before.count() + 1;
-                client.v1().events().inNamespace(namespace).withName(before.eventName())
+                Event known = new EventBuilder().withNewMetadata().withName(before.eventName()).withNamespace(namespace)
+                        .endMetadata().build(); // resource(), not withName(): fabric8 would GET it first
+                client.v1().events().inNamespace(namespace).resource(known)
                         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"count\":" + count + ",\"lastTimestamp\":\""
                                 + now + "\"}");
                 after = new Seen(before.eventName(), count, before.first(), now);

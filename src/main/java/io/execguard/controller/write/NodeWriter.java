@@ -68,7 +68,8 @@ public final class NodeWriter {
             }
             try {
                 if (plan.touchesSpecOrMetadata()) {
-                    cur = client.nodes().withName(name).patch(PatchContext.of(PatchType.JSON),
+                    // resource(node), not withName(name): fabric8 would GET the Node before patching it
+                    cur = client.nodes().resource(cur).patch(PatchContext.of(PatchType.JSON),
                             json(plan.metadataPatch(cur)));
                     writtenRv = cur.getMetadata().getResourceVersion();
                     metrics.inc("execguard_node_writes_total", "object", "node");
@@ -152,7 +153,6 @@ public final class NodeWriter {
         } else {
             ops.add(Map.of("op", "replace", "path", "/status/conditions/" + at, "value", c));
         }
-        return client.nodes().withName(read.getMetadata().getName()).subresource("status")
-                .patch(PatchContext.of(PatchType.JSON), json(ops));
+        return client.nodes().resource(read).subresource("status").patch(PatchContext.of(PatchType.JSON), json(ops));
     }
 }

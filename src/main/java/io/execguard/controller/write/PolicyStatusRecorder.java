@@ -90,10 +90,11 @@ public final class PolicyStatusRecorder {
         ExecHealthPolicy policy = stats.policy();
         String at = snap.at().toString();
         published.update(key.isEmpty() ? PublishedIncidents.NO_POLICY : key, incidents).ifPresent(change -> {
-            for (String k : change.changed()) {
+            for (String k : change.added()) {
                 int i = k.indexOf('@');
-                String msg = incidents.get(k).size() + " nodes fail with " + k.substring(0, i) + " on the same backend "
-                        + k.substring(i + 1) + ": one incident, not bad nodes; execguard marks none of them anew";
+                String msg = "Nodes fail with " + k.substring(0, i) + " on the same backend " + k.substring(i + 1)
+                        + ": one incident, not bad nodes; execguard marks none of them anew (status.incidents lists "
+                        + "them)";
                 if (policy != null) {
                     events.record(policy, EventRecorder.Type.Warning, "SharedBackendIncident", msg);
                 } else {
@@ -138,7 +139,7 @@ public final class PolicyStatusRecorder {
         // the whole status is the operator's: replaced as one value
         List<Map<String, Object>> body = List.of(Map.of("op", "add", "path", "/status", "value", want));
         try {
-            client.resources(ExecHealthPolicy.class).withName(key).subresource("status")
+            client.resources(ExecHealthPolicy.class).resource(policy).subresource("status") // resource(): no GET first
                     .patch(new PatchContext.Builder().withPatchType(PatchType.JSON)
                             .withFieldManager(ReportRecorder.FIELD_MANAGER).build(),
                             client.getKubernetesSerialization().asJson(body));

@@ -157,6 +157,10 @@ class ReadingTest {
         assertEquals(Set.of("CephRequest@ceph a:/", "NfsRequest@nfs b:/"), published.update("pa", two).orElseThrow()
                 .changed());
         Map<String, Set<String>> gone = Map.of("NfsRequest@nfs b:/", Set.of("n4", "n5"));
+        PublishedIncidents.Change grown = published.update("pa", Map.of("CephRequest@ceph a:/", Set.of("n1", "n2", "n3",
+                "n6"), "NfsRequest@nfs b:/", Set.of("n4", "n5"))).orElseThrow();
+        assertEquals(Set.of("CephRequest@ceph a:/"), grown.changed(), "a node joined: the status changes");
+        assertTrue(grown.added().isEmpty(), "but no Event: one per incident, not one per joining node");
         PublishedIncidents.Change c = published.update("pa", gone).orElseThrow();
         assertTrue(c.changed().isEmpty(), "an incident that ended changes the status, no Event");
         assertEquals(gone, c.incidents());
