@@ -38,7 +38,8 @@ ours() {
   local f=$dir/$1.pid pid
   [ -f "$f" ] || return 1
   pid=$(cat "$f")
-  [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$dir/" && echo "$pid"
+  # not `tr | grep -q`: with pipefail, grep -q quitting early can fail the pipeline (SIGPIPE in tr)
+  [ -r "/proc/$pid/cmdline" ] && [[ $(tr '\0' ' ' < "/proc/$pid/cmdline") == *"$dir/"* ]] && echo "$pid"
 }
 
 stop() {

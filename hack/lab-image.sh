@@ -124,8 +124,12 @@ log "copied $n shared libraries from this host"
 mkdir -p "$RFS/tmp" && chmod 1777 "$RFS/tmp"
 
 if [ -n "$ARCHIVE" ]; then
-  # smoke test without a runtime: the image's java, its libraries and the jar, chrooted
-  v=$(chroot "$RFS" /opt/java/bin/java -jar /app/execguard.jar --version 2>&1) || die "the image does not run: $v"
+  # smoke test without a runtime: the image's java, its libraries and the jar, chrooted (with a /proc of its
+  # own in a private mount namespace: the loader resolves java's $ORIGIN RUNPATH through /proc/self/exe)
+  mkdir "$RFS/proc"
+  v=$(unshare --mount --pid --fork --mount-proc="$RFS/proc" chroot "$RFS" /opt/java/bin/java -jar /app/execguard.jar \
+        --version 2>&1) || die "the image does not run: $v"
+  rmdir "$RFS/proc"
   bash "$ROOT/hack/image-archive.sh" "$RFS" "$TAG" "$ARCHIVE" \
     --entrypoint '["/opt/java/bin/java","-jar","/app/execguard.jar"]' --cmd '["--help"]' \
     --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

@@ -22,7 +22,7 @@
 # server is started with --kubelet-preferred-address-types InternalIP. The node lifecycle controller is
 # off in this cluster, so up removes the kubelet's node.kubernetes.io/not-ready taint once the Node is
 # Ready, as that controller would. No scheduler runs: pods need spec.nodeName or a binding
-# (the node test binds them, src/test/java/io/execguard/node/Binder.java).
+# (the node e2e binds them itself, src/test/java/io/execguard/node/Binder.java).
 #
 # down removes what up created: the Node, its pods (force-deleted), every task, container, sandbox and
 # shim of this containerd, the mounts under DIR/node, the cgroups /execguard-PORT, the kubelet's
@@ -48,7 +48,8 @@ ours() { # a process we started: its PID file exists and /proc/PID/cmdline still
   local f=$nd/$1.pid pid
   [ -f "$f" ] || return 1
   pid=$(cat "$f")
-  [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$nd/" && echo "$pid"
+  # not `tr | grep -q`: with pipefail, grep -q quitting early can fail the pipeline (SIGPIPE in tr)
+  [ -r "/proc/$pid/cmdline" ] && [[ $(tr '\0' ' ' < "/proc/$pid/cmdline") == *"$nd/"* ]] && echo "$pid"
 }
 start() { # name args...
   local n=$1; shift
@@ -241,6 +242,7 @@ up() {
   [ -d "$nd" ] && down
   local t0=$SECONDS
   mkdir -p "$nd/logs" "$nd/pod-logs"
+  echo "$name" > "$nd/name"   # for the node e2e (src/test/java/io/execguard/node)
   # what the kubelet creates outside DIR: remove at down only what was not there before
   for c in /var/lib/kubelet /var/log/containers; do [ -e "$c" ] || echo "$c" >> "$nd/created"; done
   # the shims' sockets: /run/containerd/s/<sha256 of socket/namespace/id> (removed by down only if empty)
