@@ -230,6 +230,26 @@ build_images() {
   ctr_ images import "$img/busybox.tar" >/dev/null
 }
 
+# Debian packages the node needs (as hack/lab.sh does: package scripts may not start services)
+install_missing() {
+  local need=()
+  command -v containerd >/dev/null 2>&1 || need+=(containerd)
+  command -v runc >/dev/null 2>&1 || need+=(runc)
+  [ -x /bin/busybox ] || command -v busybox >/dev/null 2>&1 || need+=(busybox-static)
+  command -v gcc >/dev/null 2>&1 || need+=(gcc)
+  [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/aarch64-linux-gnu/libc.a ] || need+=(libc6-dev)
+  command -v jq >/dev/null 2>&1 || need+=(jq)
+  [ ${#need[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 || die "missing: ${need[*]} (no apt-get to install them)"
+  log "installing ${need[*]}"
+  local policy=/usr/sbin/policy-rc.d made=0 rc=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; made=1; fi
+  { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; } || rc=$?
+  [ $made = 1 ] && rm -f "$policy"
+  [ $rc = 0 ] || die "apt-get install ${need[*]} failed ($rc)"
+}
+
 node_ready() {
   [ "$(kubectl_ get node "$name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]
 }
@@ -237,8 +257,9 @@ node_ready() {
 up() {
   [ "$(id -u)" = 0 ] || die "needs root"
   if ours kubelet >/dev/null && ours containerd >/dev/null && node_ready; then log "node $name already up"; return 0; fi
+  install_missing
   local c
-  for c in containerd ctr runc gcc strip jq openssl go; do command -v $c >/dev/null || die "$c not found"; done
+  for c in containerd ctr runc gcc strip jq openssl go unshare; do command -v $c >/dev/null || die "$c not found"; done
   [ -d "$nd" ] && down
   local t0=$SECONDS
   mkdir -p "$nd/logs" "$nd/pod-logs"

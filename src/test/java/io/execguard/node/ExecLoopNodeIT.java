@@ -121,7 +121,8 @@ class ExecLoopNodeIT {
         v.put("policy.name", POLICY);
         v.put("policy.dryRun", false);
         v.put("policy.releaseAfter", RELEASE_AFTER_SECONDS + "s");
-        v.put("policy.actions.containerCritical", "Cordon");
+        // the strongest action a container-scope finding gets (the operator never cordons for one: Decision)
+        v.put("policy.actions.containerCritical", "Taint");
         v.put("policy.thresholds.stuckRuntimeInitSeconds", 5);
         v.put("policy.thresholds.unkillableTaskSeconds", 5);
         v.put("policy.thresholds.pidNamespaceTeardownSeconds", 5);
@@ -258,11 +259,11 @@ class ExecLoopNodeIT {
         deletePod(name);
     }
 
-    // ---- 1. exec stuck on a FUSE volume: finding, cordon, repair, release ---------------------------
+    // ---- 1. exec stuck on a FUSE volume: finding, taint, repair, release ---------------------------
 
     @Test
     @Order(4)
-    void aHungExecIsReportedCordonedRepairedAndReleased() throws Exception {
+    void aHungExecIsReportedTaintedRepairedAndReleased() throws Exception {
         Path dir = Lab.tempDir(cleanup, "node-e2e-fuse");
         FuseStack fuse = FuseStack.create(cleanup, dir);
         Files.createDirectories(fuse.src.resolve("work"));
@@ -286,15 +287,18 @@ class ExecLoopNodeIT {
         NodeE2E.Result get = e2e.kubectl(Duration.ofSeconds(20), "get", "nodeexechealth");
         System.out.println("[node-e2e] $ kubectl get nodeexechealth\n" + get.stdout());
 
-        // the policy's action: containerCritical Cordon (with the taint, condition and annotations below it)
+        // the policy's action: containerCritical Taint (with the condition and annotations below it); the cap
+        // (maxUnhealthy 10% of one node, rounded up to 1) allows holding this, the only node
         long tf = System.nanoTime();
-        Node held = awaitNode(Duration.ofSeconds(60), "cordoned by the operator", n -> Boolean.TRUE.equals(
-                n.getSpec().getUnschedulable()) && hasTaint(n));
-        latency("1 exec stuck: finding reported -> node tainted and cordoned by the operator", tf);
-        assertEquals(NodePlan.OWNER, held.getMetadata().getAnnotations().get(NodePlan.ANNOTATION_CORDONED_BY));
-        NodeExecHealth cordoned = awaitReport(Duration.ofSeconds(30), "remediation Cordon in the report",
-                r -> r.getStatus().getRemediation() != null && r.getStatus().getRemediation().getAction() == Action.Cordon);
-        ReadmeExamples.capture(e2e, cordoned);
+        Node held = awaitNode(Duration.ofSeconds(60), "tainted by the operator", ExecLoopNodeIT::hasTaint);
+        latency("1 exec stuck: finding reported -> node tainted by the operator", tf);
+        assertEquals("Unhealthy", held.getMetadata().getAnnotations().get(NodePlan.ANNOTATION_HEALTH), "annotation");
+        assertTrue(held.getStatus().getConditions().stream().anyMatch(c -> c.getType().equals("ExecHealthy")
+                && c.getStatus().equals("False")), "condition ExecHealthy=False");
+        assertNotEquals(Boolean.TRUE, held.getSpec().getUnschedulable(), "a container-scope finding never cordons");
+        NodeExecHealth tainted = awaitReport(Duration.ofSeconds(30), "remediation Taint in the report",
+                r -> r.getStatus().getRemediation() != null && r.getStatus().getRemediation().getAction() == Action.Taint);
+        ReadmeExamples.capture(e2e, tainted);
         assertTrue(exec.isAlive(), "still hung: the operator only holds the node");
 
         // the repair: abortStuckFuse on, while nothing outside this pod is stuck on FUSE
@@ -322,8 +326,8 @@ class ExecLoopNodeIT {
         latency("1 repair reported -> StuckRuntimeInit gone from the report", tx);
         fuse.release();
         Node released = awaitNode(Duration.ofSeconds(RELEASE_AFTER_SECONDS + 60), "released after releaseAfter",
-                n -> !Boolean.TRUE.equals(n.getSpec().getUnschedulable()) && !hasTaint(n));
-        latency("1 findings cleared -> node uncordoned and untainted (releaseAfter " + RELEASE_AFTER_SECONDS + " s)", tc);
+                n -> !hasTaint(n));
+        latency("1 findings cleared -> node untainted (releaseAfter " + RELEASE_AFTER_SECONDS + " s)", tc);
         assertNotNull(released);
         deletePod(name);
     }
@@ -493,8 +497,9 @@ class ExecLoopNodeIT {
                     + r.getStatus().getRemediation() + ", findings " + all(r).stream().map(f -> f.getType() + "/"
                     + f.getSeverity() + "/" + f.getScope() + " " + f.getPodNamespace() + "/" + f.getPodName()).toList());
         }
-        System.out.println("[node-e2e] operator log (last 40 lines):\n" + e2e.kubectl(Duration.ofSeconds(20), "logs",
-                "-n", NS, "-l", "app.kubernetes.io/component=operator", "--tail=40").stdout());
+        NodeE2E.Result logs = e2e.kubectl(Duration.ofSeconds(20), "logs", "-n", NS, "-l",
+                "app.kubernetes.io/component=operator", "--tail=40");
+        System.out.println("[node-e2e] operator log (last 40 lines):\n" + logs.stdout() + logs.stderr());
     }
 
     static boolean hasTaint(Node n) {

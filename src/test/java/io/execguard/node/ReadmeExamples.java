@@ -89,7 +89,8 @@ final class ReadmeExamples {
         return s.replaceAll("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z", "TIME")
                 .replaceAll("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "UID")
                 .replaceAll("\\b(0x)?[0-9a-f]{8,}\\b", "HEX")
-                .replaceAll("\\b\\d+(\\.\\d+)?([smhd]\\d*)*\\b", "N")
+                .replaceAll("\\b\\d+(\\.\\d+)?[smhd](\\d+[smhd])*\\b", "DUR")
+                .replaceAll("\\d+", "N")
                 .replaceAll("[ \\t]+", " ")
                 .strip();
     }
