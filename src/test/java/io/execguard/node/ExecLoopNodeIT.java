@@ -262,9 +262,10 @@ class ExecLoopNodeIT {
     // ---- 1. exec stuck on a FUSE volume: finding, taint, repair, release ---------------------------
 
     @Test
-    @Order(4)
+    @Order(5) // last: the probe re-reads the policy at most once a minute, so abortStuckFuse stays on that long
     void aHungExecIsReportedTaintedRepairedAndReleased() throws Exception {
-        Path dir = Lab.tempDir(cleanup, "node-e2e-fuse");
+        awaitNode(Duration.ofSeconds(RELEASE_AFTER_SECONDS + 60), "not held (a clean start)", n -> !hasTaint(n));
+        Path dir = fuseDir("stuck"); // a fixed path: it is in README's example
         FuseStack fuse = FuseStack.create(cleanup, dir);
         Files.createDirectories(fuse.src.resolve("work"));
         Pod pod = workload("node-e2e-stuck", fuse.upper, "/data/work");
@@ -335,9 +336,9 @@ class ExecLoopNodeIT {
     // ---- 2. pod deletion stuck on an unkillable task -----------------------------------------------
 
     @Test
-    @Order(5)
+    @Order(4)
     void deletingAPodWhoseTaskIsUnkillableIsReported() throws Exception {
-        Path dir = Lab.tempDir(cleanup, "node-e2e-fuse2");
+        Path dir = fuseDir("unkillable");
         FuseStack fuse = FuseStack.create(cleanup, dir);
         Pod pod = workload("node-e2e-unkillable", fuse.upper, null);
         String name = pod.getMetadata().getName();
@@ -367,11 +368,20 @@ class ExecLoopNodeIT {
         Pod live = admin.pods().inNamespace(NS).withName(name).get();
         assertNotNull(live, "the pod is still there");
         assertNotNull(live.getMetadata().getDeletionTimestamp(), "and Terminating");
+        // the operator holds the node for the UnkillableTask (container scope: Taint)
+        awaitNode(Duration.ofSeconds(60), "tainted for the unkillable task", ExecLoopNodeIT::hasTaint);
+        latency("2 kubectl delete pod -> node tainted by the operator", t0);
         long tr = System.nanoTime();
         fuse.release();
         await(Duration.ofSeconds(60), "pod " + name + " gone once the FUSE connection is aborted",
                 () -> admin.pods().inNamespace(NS).withName(name).get() == null);
         latency("2 FUSE connections aborted by the test -> the pod's deletion completes", tr);
+        // and lets go after releaseAfter
+        awaitNode(Duration.ofSeconds(RELEASE_AFTER_SECONDS + 60), "released after the unkillable task",
+                n -> !hasTaint(n));
+        long held = (System.nanoTime() - tr) / 1_000_000_000L;
+        latency("2 connections aborted -> node untainted (releaseAfter " + RELEASE_AFTER_SECONDS + " s)", tr);
+        assertTrue(held >= RELEASE_AFTER_SECONDS - 2, "released only after releaseAfter, was " + held + " s");
     }
 
     // ---- helpers -----------------------------------------------------------------------------------
@@ -394,6 +404,15 @@ class ExecLoopNodeIT {
             return p != null && p.getStatus() != null && "Running".equals(p.getStatus().getPhase());
         });
         return admin.pods().inNamespace(NS).withName(name).get();
+    }
+
+    /** /tmp/execguard-node-e2e-NAME, empty, deleted at the end (refused while anything is mounted there). */
+    static Path fuseDir(String name) throws Exception {
+        Path dir = Path.of("/tmp/execguard-node-e2e-" + name);
+        Lab.deleteTree(dir);
+        Files.createDirectories(dir);
+        cleanup.add("delete " + dir, () -> Lab.deleteTree(dir));
+        return dir;
     }
 
     static void deletePod(String name) {

@@ -18,7 +18,7 @@ import io.execguard.api.NodeExecHealth;
  * the node e2e's cluster while an exec hangs on a frozen FUSE volume and the operator holds the node. With
  * {@code -Dexecguard.golden.update=true} the run rewrites docs/examples/node-e2e-* and README's blocks between
  * {@code <!-- node-e2e:NAME -->} markers; otherwise it fails when README differs from the live output in anything
- * but values that change from run to run (times, ages, ids, pids, counts, addresses in kernel stacks).
+ * but values that change from run to run (times, ages, ids, pids, counts) and line breaks.
  */
 final class ReadmeExamples {
 
@@ -33,8 +33,7 @@ final class ReadmeExamples {
         String table = "$ kubectl get nodeexechealth\n"
                 + e2e.kubectl(Duration.ofSeconds(20), "get", "nodeexechealth").stdout();
         String yaml = e2e.kubectl(Duration.ofSeconds(20), "get", "nodeexechealth", e2e.node(), "-o", "yaml").stdout();
-        String excerpt = "$ kubectl get nodeexechealth " + e2e.node() + " -o yaml\n"
-                + String.join("\n", yaml.lines().limit(YAML_EXCERPT_LINES).toList()) + "\n...\n";
+        String excerpt = "$ kubectl get nodeexechealth " + e2e.node() + " -o yaml\n" + excerpt(yaml);
         System.out.println("[node-e2e] README example:\n" + table + excerpt);
         boolean foreign = !ExecLoopNodeIT.foreign(report).isEmpty();
         if (Boolean.getBoolean("execguard.golden.update")) {
@@ -67,6 +66,16 @@ final class ReadmeExamples {
         }
     }
 
+    /** The report down to the first finding's kernel stack (its message, the rest of it and of the status elided). */
+    static String excerpt(String yaml) {
+        int findings = yaml.indexOf("\n  findings:\n");
+        int message = findings < 0 ? -1 : yaml.indexOf("\n    message: ", findings);
+        if (message < 0) {
+            return String.join("\n", yaml.lines().limit(YAML_EXCERPT_LINES).toList()) + "\n...\n";
+        }
+        return yaml.substring(0, message + 1) + "    ...\n";
+    }
+
     private static Pattern block(String name) {
         return Pattern.compile("(<!-- node-e2e:" + name + " -->\n```\n)(.*?)(```\n<!-- /node-e2e:" + name + " -->)",
                 Pattern.DOTALL);
@@ -91,7 +100,7 @@ final class ReadmeExamples {
                 .replaceAll("\\b(0x)?[0-9a-f]{8,}\\b", "HEX")
                 .replaceAll("\\b\\d+(\\.\\d+)?[smhd](\\d+[smhd])*\\b", "DUR")
                 .replaceAll("\\d+", "N")
-                .replaceAll("[ \\t]+", " ")
+                .replaceAll("\\s+", " ")
                 .strip();
     }
 
