@@ -291,11 +291,12 @@ class ExecLoopNodeIT {
         // the policy's action: containerCritical Taint (with the condition and annotations below it); the cap
         // (maxUnhealthy 10% of one node, rounded up to 1) allows holding this, the only node
         long tf = System.nanoTime();
-        Node held = awaitNode(Duration.ofSeconds(60), "tainted by the operator", ExecLoopNodeIT::hasTaint);
-        latency("1 exec stuck: finding reported -> node tainted by the operator", tf);
+        // the taint (a patch of the Node) and the condition (of nodes/status) are two writes: wait for both
+        Node held = awaitNode(Duration.ofSeconds(60), "tainted, annotated and conditioned by the operator",
+                n -> hasTaint(n) && execHealthy(n).equals("False")
+                        && "Unhealthy".equals(n.getMetadata().getAnnotations().get(NodePlan.ANNOTATION_HEALTH)));
+        latency("1 exec stuck: finding reported -> node tainted, annotated, ExecHealthy=False", tf);
         assertEquals("Unhealthy", held.getMetadata().getAnnotations().get(NodePlan.ANNOTATION_HEALTH), "annotation");
-        assertTrue(held.getStatus().getConditions().stream().anyMatch(c -> c.getType().equals("ExecHealthy")
-                && c.getStatus().equals("False")), "condition ExecHealthy=False");
         assertNotEquals(Boolean.TRUE, held.getSpec().getUnschedulable(), "a container-scope finding never cordons");
         NodeExecHealth tainted = awaitReport(Duration.ofSeconds(30), "remediation Taint in the report",
                 r -> r.getStatus().getRemediation() != null && r.getStatus().getRemediation().getAction() == Action.Taint);
@@ -519,6 +520,11 @@ class ExecLoopNodeIT {
         NodeE2E.Result logs = e2e.kubectl(Duration.ofSeconds(20), "logs", "-n", NS, "-l",
                 "app.kubernetes.io/component=operator", "--tail=40");
         System.out.println("[node-e2e] operator log (last 40 lines):\n" + logs.stdout() + logs.stderr());
+    }
+
+    static String execHealthy(Node n) {
+        return n.getStatus().getConditions().stream().filter(c -> c.getType().equals("ExecHealthy"))
+                .map(c -> c.getStatus()).findFirst().orElse("absent");
     }
 
     static boolean hasTaint(Node n) {
