@@ -13,11 +13,18 @@
 #   bash hack/cluster.sh restart-apiserver  stop the recorded kube-apiserver only, start it again with the
 #                                    same flags, wait for /readyz (fault tests; etcd keeps the data)
 #   bash hack/cluster.sh build       only build the binaries (prints their folder)
+#   bash hack/cluster.sh up --node   up, then node-up
+#   bash hack/cluster.sh node-up     add one real node to a running cluster (root): Debian's containerd
+#                                    (CRI) on its own socket and state under DIR/node, runc, the kubelet of
+#                                    the same release, images imported without a registry (hack/node.sh)
+#   bash hack/cluster.sh node-image JAR   import the execguard image built from JAR into the node
+#   bash hack/cluster.sh node-down   remove the node and everything it created (down does this too)
 #
 #   EXECGUARD_CLUSTER_DIR   state (certificates, etcd data, logs, PIDs); default /tmp/execguard-cluster
 #   EXECGUARD_CLUSTER_PORT  the API server's port on 127.0.0.1; default 16443. etcd uses PORT+1 (client)
 #                           and PORT+2 (peer); the controller manager serves nothing.
 #   EXECGUARD_KUBE_BIN      use binaries from this folder instead of building them
+#   EXECGUARD_NODE_NAME     the node's name (default execguard-node); the kubelet serves on PORT+3
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${EXECGUARD_CLUSTER_DIR:-/tmp/execguard-cluster}
@@ -33,7 +40,8 @@ ours() {
   local f=$dir/$1.pid pid
   [ -f "$f" ] || return 1
   pid=$(cat "$f")
-  [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$dir/" && echo "$pid"
+  # not `tr | grep -q`: with pipefail, grep -q quitting early can fail the pipeline (SIGPIPE in tr)
+  [ -r "/proc/$pid/cmdline" ] && [[ $(tr '\0' ' ' < "/proc/$pid/cmdline") == *"$dir/"* ]] && echo "$pid"
 }
 
 stop() { # name [seconds of grace after SIGTERM, default 10]
@@ -48,6 +56,7 @@ stop() { # name [seconds of grace after SIGTERM, default 10]
 
 down() {
   [ -d "$dir" ] || { log "nothing to stop ($dir does not exist)"; return 0; }
+  [ -d "$dir/node" ] && node_sh down
   stop kube-controller-manager
   stop kube-apiserver
   stop etcd
@@ -72,6 +81,8 @@ certs() {
 extendedKeyUsage=serverAuth"
   sign admin "/O=system:masters/CN=execguard-test-admin" "extendedKeyUsage=clientAuth"
   sign controller-manager "/CN=system:kube-controller-manager" "extendedKeyUsage=clientAuth"
+  # the API server's client certificate towards kubelets (exec, attach, logs, port-forward)
+  sign apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth"
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
   openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 }
@@ -128,6 +139,9 @@ start_apiserver() { # bin
     --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
     --service-cluster-ip-range 10.0.0.0/24 --endpoint-reconciler-type none \
     --authorization-mode Node,RBAC \
+    --kubelet-client-certificate "$dir/pki/apiserver-kubelet-client.crt" \
+    --kubelet-client-key "$dir/pki/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types InternalIP \
     --enable-admission-plugins NodeRestriction \
     --allow-privileged=true --profiling=false --v=1
 }
@@ -190,15 +204,22 @@ status() {
   done
   if [ -f "$kubeconfig" ] && ready; then echo "api server: ready at $server"; else echo "api server: not answering"; rc=1; fi
   [ -f "$kubeconfig" ] && echo "kubeconfig: $kubeconfig"
+  [ -d "$dir/node" ] && { node_sh status || rc=1; }
   return $rc
 }
 
+# the node (a kubelet on containerd) lives in hack/node.sh; it reads the same environment
+node_sh() { EXECGUARD_CLUSTER_DIR=$dir EXECGUARD_CLUSTER_PORT=$port bash "$here/node.sh" "$@"; }
+
 case "${1:-}" in
-  up) up ;;
+  up) if [ "${2:-}" = --node ]; then up >/dev/null; node_sh up; echo "$kubeconfig"; else up; fi ;;
+  node-up) ours kube-apiserver >/dev/null && ready || die "the cluster is not up: bash hack/cluster.sh up"; node_sh up ;;
+  node-image) node_sh image "${2:?usage: bash hack/cluster.sh node-image JAR}" ;;
+  node-down) node_sh down ;;
   down) down ;;
   status) status ;;
   restart-apiserver) restart_apiserver ;;
   kubeconfig) [ -f "$kubeconfig" ] || die "not up (no $kubeconfig); run: bash hack/cluster.sh up"; echo "$kubeconfig" ;;
   build) "$here/kube/build.sh" ;;
-  *) echo "usage: bash hack/cluster.sh up|down|status|kubeconfig|restart-apiserver|build" >&2; exit 2 ;;
+  *) echo "usage: bash hack/cluster.sh up [--node]|down|status|kubeconfig|restart-apiserver|build|node-up|node-image JAR|node-down" >&2; exit 2 ;;
 esac

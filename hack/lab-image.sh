@@ -2,6 +2,9 @@
 # The probe image for the container-runtime lab (docs/LAB.md), built without any registry:
 #
 #   bash hack/lab-image.sh JAR [TAG]       # TAG defaults to lab/execguard:dev
+#   bash hack/lab-image.sh JAR TAG --archive FILE
+#                                          # the same image as a `docker save` archive (hack/image-archive.sh)
+#                                          # for `ctr images import` (the node of hack/node.sh); no dockerd
 #
 # The Dockerfile needs Docker Hub (maven) and gcr.io (distroless); this makes the same runtime layout
 # from what is on this machine and loads it with `docker import`:
@@ -32,7 +35,9 @@ KEY_LABEL=io.execguard.lab.build
 log() { echo "[lab-image] $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $0 JAR [TAG]" >&2; exit 2; }
+ARCHIVE=
+if [ $# = 4 ] && [ "$3" = --archive ]; then ARCHIVE=$4; set -- "$1" "$2"; fi
+[ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $0 JAR [TAG] | JAR TAG --archive FILE" >&2; exit 2; }
 JAR=$1
 TAG=${2:-lab/execguard:dev}
 [ -f "$JAR" ] || die "no such jar: $JAR (build it: mvn -DskipTests package)"
@@ -46,10 +51,12 @@ done
 command -v ldd >/dev/null || die "ldd is not installed (libc-bin)"
 
 if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=$(command -v docker || true); fi
-[ -n "$DOCKER" ] || die "no docker client; run: bash hack/lab.sh up"
 dk() { DOCKER_HOST=unix://$DOCKER_SOCK "$DOCKER" "$@"; }
-timeout 10 "$DOCKER" -H "unix://$DOCKER_SOCK" version >/dev/null 2>&1 \
-  || die "no dockerd answering on $DOCKER_SOCK; run: bash hack/lab.sh up"
+if [ -z "$ARCHIVE" ]; then
+  [ -n "$DOCKER" ] || die "no docker client; run: bash hack/lab.sh up"
+  timeout 10 "$DOCKER" -H "unix://$DOCKER_SOCK" version >/dev/null 2>&1 \
+    || die "no dockerd answering on $DOCKER_SOCK; run: bash hack/lab.sh up"
+fi
 
 JAVA_OPTS=$(sed -n 's/^ENV JDK_JAVA_OPTIONS=//p' "$ROOT/Dockerfile")
 [ -n "$JAVA_OPTS" ] || die "cannot read ENV JDK_JAVA_OPTIONS from $ROOT/Dockerfile"
@@ -64,6 +71,10 @@ else
   JAR_SUM=$(sha256sum "$JAR" | cut -c1-64)
 fi
 KEY="jar=$JAR_SUM,jdk=$JDK_VERSION,script=$(sha256sum "$0" | cut -c1-16)"
+if [ -n "$ARCHIVE" ] && [ -f "$ARCHIVE" ] && [ "$(cat "$ARCHIVE.key" 2>/dev/null)" = "$KEY" ]; then
+  log "$ARCHIVE is up to date ($(du -h "$ARCHIVE" | cut -f1)); nothing to do"
+  exit 0
+fi
 if [ "$(dk image inspect --format "{{index .Config.Labels \"$KEY_LABEL\"}}" "$TAG" 2>/dev/null || true)" = "$KEY" ]; then
   log "$TAG is up to date ($(size)); nothing to do"
   exit 0
@@ -111,6 +122,22 @@ for lib in "${!LIBS[@]}"; do
 done
 log "copied $n shared libraries from this host"
 mkdir -p "$RFS/tmp" && chmod 1777 "$RFS/tmp"
+
+if [ -n "$ARCHIVE" ]; then
+  # smoke test without a runtime: the image's java, its libraries and the jar, chrooted (with a /proc of its
+  # own in a private mount namespace: the loader resolves java's $ORIGIN RUNPATH through /proc/self/exe)
+  mkdir "$RFS/proc"
+  v=$(unshare --mount --pid --fork --mount-proc="$RFS/proc" chroot "$RFS" /opt/java/bin/java -jar /app/execguard.jar \
+        --version 2>&1) || die "the image does not run: $v"
+  rmdir "$RFS/proc"
+  bash "$ROOT/hack/image-archive.sh" "$RFS" "$TAG" "$ARCHIVE" \
+    --entrypoint '["/opt/java/bin/java","-jar","/app/execguard.jar"]' --cmd '["--help"]' \
+    --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --env JAVA_HOME=/opt/java --env "JDK_JAVA_OPTIONS=$JAVA_OPTS" --label "$KEY_LABEL=$KEY"
+  echo "$KEY" > "$ARCHIVE.key"
+  log "built $TAG as $ARCHIVE in $((SECONDS - T0)) s ($(du -h "$ARCHIVE" | cut -f1)), execguard --version: $(echo "$v" | tail -1)"
+  exit 0
+fi
 
 OLD_ID=$(dk image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)
 tar -C "$RFS" --numeric-owner --owner=0 --group=0 -c . | dk import \

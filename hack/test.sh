@@ -9,6 +9,11 @@
 # cached) and starts etcd, kube-apiserver and kube-controller-manager on 127.0.0.1 (bash hack/cluster.sh up)
 # and always stops them again (bash hack/cluster.sh down).
 #   EXECGUARD_KUBE=off         no *KubeIT tests
+# As root on Linux with Go, the node e2e (*NodeIT: the chart on a real kubelet + containerd, docs/TESTING.md)
+# runs on a second cluster of its own with a node (bash hack/cluster.sh up --node in
+# EXECGUARD_NODE_CLUSTER_DIR, default /tmp/execguard-node-e2e, port EXECGUARD_NODE_CLUSTER_PORT, default
+# 16543), always removed again (down).
+#   EXECGUARD_NODE=off         no node e2e
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . hack/jdk.sh
@@ -26,6 +31,17 @@ else
   cleanups+=('bash hack/cluster.sh down || echo "execguard: cluster teardown failed; see bash hack/cluster.sh status" >&2')
   kubeconfig=$(bash hack/cluster.sh up)
   args+=(-Pkube "-Dexecguard.kubeconfig=$kubeconfig")
+fi
+if [ "${EXECGUARD_NODE:-auto}" = off ]; then
+  echo "execguard: node e2e (*NodeIT) skipped (EXECGUARD_NODE=off)" >&2
+elif [ "$(id -u)" != 0 ] || [ "$(uname -s)" != Linux ] || ! command -v go >/dev/null 2>&1; then
+  echo "execguard: node e2e (*NodeIT) skipped: it needs root on Linux and Go (a kubelet and containerd run here)" >&2
+else
+  node_env=(EXECGUARD_CLUSTER_DIR="${EXECGUARD_NODE_CLUSTER_DIR:-/tmp/execguard-node-e2e}"
+            EXECGUARD_CLUSTER_PORT="${EXECGUARD_NODE_CLUSTER_PORT:-16543}")
+  cleanups+=("env ${node_env[*]} bash hack/cluster.sh down || echo \"execguard: node cluster teardown failed; see bash hack/cluster.sh status\" >&2")
+  node_kubeconfig=$(env "${node_env[@]}" bash hack/cluster.sh up --node)
+  args+=(-Pnode "-Dexecguard.node.kubeconfig=$node_kubeconfig")
 fi
 if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ] && [ "${EXECGUARD_LAB:-auto}" != off ]; then
   bash hack/lab-deps.sh

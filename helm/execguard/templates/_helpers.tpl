@@ -49,3 +49,19 @@ app.kubernetes.io/component: operator
 {{- define "execguard.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
+
+{{/*
+The API server's address for pods that cannot reach the kubernetes Service (kubernetesApi.host/port);
+nothing when unset. fabric8's in-cluster configuration reads these two variables.
+*/}}
+{{- define "execguard.apiServerEnv" -}}
+{{- if or .Values.kubernetesApi.host .Values.kubernetesApi.port }}
+{{- if not (and .Values.kubernetesApi.host .Values.kubernetesApi.port) }}
+{{- fail "kubernetesApi: set both host and port, or neither" }}
+{{- end }}
+- name: KUBERNETES_SERVICE_HOST
+  value: {{ .Values.kubernetesApi.host | quote }}
+- name: KUBERNETES_SERVICE_PORT
+  value: {{ .Values.kubernetesApi.port | toString | quote }}
+{{- end }}
+{{- end }}

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -292,6 +293,40 @@ class HelmChartTest {
         assertNotEquals(Boolean.TRUE, fusectl.getReadOnly());
         assertEquals(Boolean.TRUE, mounts.get("host-proc").getReadOnly());
         assertEquals(Boolean.TRUE, mounts.get("host-sys").getReadOnly());
+    }
+
+    @Test
+    void apiServerAddressAndHostNetworkAreValuesForNodesWithoutAServiceNetwork() {
+        Rendered defaults = defaults();
+        for (String[] kind : new String[][] {{"DaemonSet", PROBE}, {"Deployment", OPERATOR}}) {
+            assertFalse(envOf(defaults, kind[0], kind[1]).containsKey("KUBERNETES_SERVICE_HOST"),
+                    "by default the kubelet's in-cluster address is used");
+        }
+        assertNotEquals(Boolean.TRUE, defaults.typed("DaemonSet", PROBE, DaemonSet.class).getSpec().getTemplate()
+                .getSpec().getHostNetwork());
+        Rendered r = Rendered.of(values("kubernetesApi.host", "127.0.0.1", "kubernetesApi.port", 17443,
+                "probe.hostNetwork", true, "operator.hostNetwork", true));
+        for (String[] kind : new String[][] {{"DaemonSet", PROBE}, {"Deployment", OPERATOR}}) {
+            Map<String, String> env = envOf(r, kind[0], kind[1]);
+            assertEquals("127.0.0.1", env.get("KUBERNETES_SERVICE_HOST"), kind[1]);
+            assertEquals("17443", env.get("KUBERNETES_SERVICE_PORT"), kind[1]);
+        }
+        PodSpec probe = r.typed("DaemonSet", PROBE, DaemonSet.class).getSpec().getTemplate().getSpec();
+        PodSpec operator = r.typed("Deployment", OPERATOR, Deployment.class).getSpec().getTemplate().getSpec();
+        assertEquals(Boolean.TRUE, probe.getHostNetwork());
+        assertEquals(Boolean.TRUE, operator.getHostNetwork());
+        assertEquals("ClusterFirstWithHostNet", probe.getDnsPolicy());
+        assertThrows(RuntimeException.class, () -> Rendered.of(values("kubernetesApi.host", "127.0.0.1")),
+                "a host without a port is refused");
+        Map<String, String> propagation = new TreeMap<>();
+        Rendered.of(values("probe.repairs", true, "probe.mountPropagation", "None")).typed("DaemonSet", PROBE,
+                DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().get(0).getVolumeMounts()
+                .forEach(m -> propagation.put(m.getName(), String.valueOf(m.getMountPropagation())));
+        assertEquals("None", propagation.get("host-sys"), "for hosts whose /sys is a private mount");
+        assertEquals("None", propagation.get("host-fusectl"));
+        assertEquals("HostToContainer", defaults().typed("DaemonSet", PROBE, DaemonSet.class).getSpec().getTemplate()
+                .getSpec().getContainers().get(0).getVolumeMounts().stream().filter(m -> m.getName().equals("host-sys"))
+                .findFirst().orElseThrow().getMountPropagation());
     }
 
     // ---- operator ----

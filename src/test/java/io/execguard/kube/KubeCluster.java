@@ -72,6 +72,16 @@ public final class KubeCluster {
         return new KubeCluster(kubeconfig, bin);
     }
 
+    /** The cluster of that admin kubeconfig (binaries named by the {@code bin} file hack/cluster.sh writes beside it). */
+    public static KubeCluster at(Path kubeconfig) {
+        return new KubeCluster(kubeconfig, readBin(kubeconfig));
+    }
+
+    /** The folder of the release's binaries (kubectl, kubelet, ...). */
+    public Path bin() {
+        return bin;
+    }
+
     private static Path readBin(Path kubeconfig) {
         try {
             return Path.of(Files.readString(kubeconfig.resolveSibling("bin")).trim());

@@ -448,7 +448,7 @@ public class Lab {
                 Step s = steps.pop();
                 try {
                     s.action().run();
-                } catch (Exception | AssertionError e) {
+                } catch (Exception | Error e) { // an Error too (OutOfMemoryError: no thread): undo the rest anyway
                     failures.add(s.what() + ": " + e);
                     System.err.println("[lab] " + test + ": cleanup step '" + s.what() + "' failed: " + e);
                 }

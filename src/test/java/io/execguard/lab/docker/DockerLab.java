@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Assumptions;
  * is about killing a runtime process, the one PID the scenario created through its own exec); containers are
  * labelled {@value #LABEL} and removed by id.
  */
-final class DockerLab extends io.execguard.lab.Lab {
+public final class DockerLab extends io.execguard.lab.Lab {
 
     static final String LABEL = "execguard-lab=1";
     static final String IMAGE = "lab/busybox:1";
@@ -176,14 +176,14 @@ final class DockerLab extends io.execguard.lab.Lab {
      * lower daemon makes the upper daemon block inside its own syscall with the request read, so tasks on
      * the upper mount wait in {@code request_wait_answer} (LAB.md case 2).
      */
-    static final class FuseStack {
-        final Path src;
-        final Path lower;
-        final Path upper;
-        final Process lowerDaemon;
-        final Process upperDaemon;
-        final int lowerConn;
-        final int upperConn;
+    public static final class FuseStack {
+        public final Path src;
+        public final Path lower;
+        public final Path upper;
+        public final Process lowerDaemon;
+        public final Process upperDaemon;
+        public final int lowerConn;
+        public final int upperConn;
         private boolean frozen;
 
         private FuseStack(Path src, Path lower, Path upper, Process lowerDaemon, Process upperDaemon, int lowerConn,
@@ -197,7 +197,7 @@ final class DockerLab extends io.execguard.lab.Lab {
             this.upperConn = upperConn;
         }
 
-        static FuseStack create(Cleanup cleanup, Path dir) throws Exception {
+        public static FuseStack create(Cleanup cleanup, Path dir) throws Exception {
             Path src = Files.createDirectories(dir.resolve("src"));
             Path lower = Files.createDirectories(dir.resolve("lower"));
             Path upper = Files.createDirectories(dir.resolve("upper"));
@@ -212,7 +212,7 @@ final class DockerLab extends io.execguard.lab.Lab {
         }
 
         /** SIGSTOP the lower daemon (our child); registers the release that must run before any docker rm. */
-        void freeze(Cleanup cleanup) throws Exception {
+        public void freeze(Cleanup cleanup) throws Exception {
             cleanup.add("release FUSE stack (abort " + upperConn + ", " + lowerConn + "; SIGCONT "
                     + lowerDaemon.pid() + ")", this::release);
             signal(lowerDaemon.pid(), "STOP");
@@ -220,7 +220,7 @@ final class DockerLab extends io.execguard.lab.Lab {
         }
 
         /** Aborts both connections (frees every task waiting on them), then resumes the lower daemon. */
-        void release() throws Exception {
+        public void release() throws Exception {
             List<String> errors = new ArrayList<>();
             for (int conn : new int[] {upperConn, lowerConn}) {
                 Path abort = FUSECTL.resolve(Integer.toString(conn)).resolve("abort");
@@ -241,13 +241,13 @@ final class DockerLab extends io.execguard.lab.Lab {
             }
         }
 
-        int waiting(int conn) {
+        public int waiting(int conn) {
             String w = read(FUSECTL.resolve(Integer.toString(conn)).resolve("waiting"));
             return w == null ? -1 : Integer.parseInt(w.strip());
         }
     }
 
-    static void unmount(Path mountPoint) throws Exception {
+    public static void unmount(Path mountPoint) throws Exception {
         if (!mountPoints().contains(mountPoint.toString())) {
             return;
         }
@@ -262,7 +262,7 @@ final class DockerLab extends io.execguard.lab.Lab {
     }
 
     /** The minor device number (= FUSE connection number) of the fuse mount at that point, or -1. */
-    static int fuseMinor(Path mountPoint) {
+    public static int fuseMinor(Path mountPoint) {
         String text = read(Path.of("/proc/self/mountinfo"));
         int minor = -1;
         if (text != null) {
