@@ -38,7 +38,7 @@ import io.execguard.api.Action;
 import io.execguard.api.NodeExecHealth;
 import io.execguard.api.NodeRepair;
 import io.execguard.api.ReportedFinding;
-import io.execguard.controller.NodePlan;
+import io.execguard.controller.decide.NodePlan;
 import io.execguard.lab.Lab;
 import io.execguard.lab.Lab.Cleanup;
 import io.execguard.lab.docker.DockerLab.FuseStack;
