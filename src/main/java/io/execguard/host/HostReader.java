@@ -119,6 +119,7 @@ public final class HostReader {
                 processes.add(p);
             }
         }
+        readHostMountsIfNeeded(processes, mounts, warnings);
         HostInfo host = readHostInfo(uptime, List.copyOf(runtimes));
         List<PidsCgroup> pids = new CgroupReader(paths).readPidsCgroups(warnings);
         return new HostSnapshot(host, List.copyOf(processes), pids, Map.copyOf(mounts), readFuseConnections(),
@@ -269,6 +270,37 @@ public final class HostReader {
                 cg.isOk(), files);
     }
 
+    /**
+     * Mount ids are unique on the host, not per namespace: a file opened in one mount namespace and passed to
+     * (or inherited by) a task in another keeps the mount of the first, which the task's own mountinfo does
+     * not list. When a suspect holds such a file, the host's table ({@code /proc/1/mountinfo}, the initial
+     * mount namespace) is read too, so the file's mount, and for FUSE its connection, is known.
+     */
+    private void readHostMountsIfNeeded(List<ProcessSnapshot> processes, Map<String, List<MountEntry>> mounts,
+                                        List<String> warnings) {
+        Set<Integer> known = new java.util.HashSet<>();
+        mounts.values().forEach(t -> t.forEach(m -> known.add(m.id())));
+        boolean unresolved = processes.stream()
+                .anyMatch(p -> p.files().mountIds().stream().anyMatch(id -> !known.contains(id)));
+        if (!unresolved) {
+            return;
+        }
+        Path init = paths.proc("1");
+        String ns = readLink(init.resolve("ns/mnt"));
+        String nsKey = ns != null ? ns : "pid:1";
+        if (mounts.containsKey(nsKey)) {
+            return;
+        }
+        Read mi = slow.readString(key(1, 0, DeadlineReader.Kind.MOUNTINFO), init.resolve("mountinfo"));
+        if (mi.isOk()) {
+            try {
+                mounts.put(nsKey, MountEntry.parseAll(mi.text()));
+            } catch (ProcParseException e) {
+                warnings.add(init.resolve("mountinfo") + ": " + e.getMessage());
+            }
+        }
+    }
+
     private static DeadlineReader.Key key(int pid, long startTime, DeadlineReader.Kind kind) {
         return new DeadlineReader.Key(pid, startTime, kind);
     }
@@ -277,14 +309,17 @@ public final class HostReader {
     static final int MAX_FDS = 1024;
 
     /**
-     * cwd, root and the mount of each open file: {@code mnt_id} from {@code fdinfo/N} (kernel 3.15+), else
-     * the path {@code fd/N} links to. Reading these never touches the filesystem the files live on.
+     * cwd, root and the mount of each open file with a path: {@code mnt_id} from {@code fdinfo/N} (kernel
+     * 3.15+), else the path {@code fd/N} links to. Sockets, pipes, anonymous inodes and memfds are left out:
+     * they live on internal mounts no mountinfo shows and no FUSE request can be on them. Reading these never
+     * touches the filesystem the files live on (the links are the kernel's own record of the path).
      */
     private static String readFiles(Path pidDir) throws IOException {
         String cwd = procPath(readLink(pidDir.resolve("cwd")));
         String root = procPath(readLink(pidDir.resolve("root")));
         Set<Integer> ids = new TreeSet<>();
         Set<String> fdPaths = new TreeSet<>();
+        boolean all = true;
         int n = 0;
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(pidDir.resolve("fd"))) {
             for (Path fd : fds) {
@@ -292,24 +327,26 @@ public final class HostReader {
                     continue;
                 }
                 if (++n > MAX_FDS) {
+                    all = false;
                     break;
+                }
+                String target = procPath(readLink(fd));
+                if (target == null || target.startsWith("/memfd:")) {
+                    continue; // a socket, pipe, anonymous inode or memfd (or the fd was closed meanwhile)
                 }
                 int id = mntId(readSmall(pidDir.resolve("fdinfo").resolve(fd.getFileName().toString())));
                 if (id >= 0) {
                     ids.add(id);
                 } else {
-                    String target = procPath(readLink(fd));
-                    if (target != null && target.startsWith("/")) {
-                        fdPaths.add(target);
-                    }
+                    fdPaths.add(target);
                 }
             }
         } catch (NoSuchFileException e) {
             // no fd directory (a zombie, or a tree without one): cwd and root only
         } catch (java.nio.file.DirectoryIteratorException e) {
-            // the process exited while its fds were listed: keep what was read
+            all = false; // the process exited while its fds were listed: keep what was read
         }
-        return OpenFiles.encode(cwd, root, List.copyOf(ids), List.copyOf(fdPaths));
+        return OpenFiles.encode(all, cwd, root, List.copyOf(ids), List.copyOf(fdPaths));
     }
 
     /** The {@code mnt_id:} line of an fdinfo file, or -1. */

@@ -22,7 +22,9 @@ public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes
         NodeRemediation r = s.getRemediation();
         RepairPolicy repair = new RepairPolicy(Boolean.TRUE.equals(r.getAbortStuckFuse()),
                 Boolean.TRUE.equals(r.getKillLeakedExecSessions()), Durations.parse(r.getLeakedExecSessionTtl()),
-                !Boolean.FALSE.equals(r.getDryRun()), RepairPolicy.HANG_UP_GRACE);
+                !Boolean.FALSE.equals(r.getDryRun()), RepairPolicy.HANG_UP_GRACE,
+                r.getFuseTypesAllowed() == null ? Set.of() : Set.copyOf(r.getFuseTypesAllowed()),
+                r.getFuseTypesDenied() == null ? RepairPolicy.DEFAULT_FUSE_TYPES_DENIED : Set.copyOf(r.getFuseTypesDenied()));
         return new ProbePolicy(s.getThresholds().toDetectorThresholds(), s.unhealthyTypeSet(),
                 Duration.ofSeconds(s.getThresholds().getPodStuckTerminatingSeconds()), repair);
     }
