@@ -122,8 +122,9 @@ public final class HostReader {
         readHostMountsIfNeeded(processes, mounts, warnings);
         HostInfo host = readHostInfo(uptime, List.copyOf(runtimes));
         List<PidsCgroup> pids = new CgroupReader(paths).readPidsCgroups(warnings);
+        Map<Integer, Long> inits = runtimes.isEmpty() ? Map.of() : readContainerInits(warnings);
         return new HostSnapshot(host, List.copyOf(processes), pids, Map.copyOf(mounts), readFuseConnections(),
-                tasks, List.copyOf(warnings), slow.outstanding());
+                tasks, List.copyOf(warnings), slow.outstanding(), inits);
     }
 
     /** Identity and progress of one thread, for the confirmation re-read. */
@@ -583,6 +584,56 @@ public final class HostReader {
         }
         out.sort(java.util.Comparator.comparingInt(FuseConnection::id));
         return List.copyOf(out);
+    }
+
+    /**
+     * Where runc keeps a container's state ({@code --root}): containerd's runc shims under
+     * {@code /run/containerd/runc/<namespace>/<id>}, dockerd's under {@code /run/docker/runtime-runc/moby/<id>},
+     * runc's default (CRI-O, podman, plain runc) {@code /run/runc/<id>}.
+     */
+    static final List<String> RUNC_ROOTS = List.of("run/containerd/runc", "run/docker/runtime-runc", "run/runc");
+    /** A runc state.json is a few KB; anything far larger is not one. */
+    static final long MAX_STATE_BYTES = 1 << 20;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /**
+     * Every container's own process as runc records it: {@code init_process_pid} and {@code init_process_start}
+     * (its start time in clock ticks, as in {@code stat}) of each {@code state.json} one or two levels under a
+     * runc root. A process named there is the container's own process whatever its pid in its namespace (a pod
+     * that shares its process namespace gives its containers' inits nsPid &gt; 1).
+     */
+    private Map<Integer, Long> readContainerInits(List<String> warnings) {
+        Map<Integer, Long> out = new HashMap<>();
+        for (String r : RUNC_ROOTS) {
+            Path root = paths.root().resolve(r);
+            if (!Files.isDirectory(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            try (java.util.stream.Stream<Path> files = Files.find(root, 3,
+                    (p, a) -> a.isRegularFile() && p.getFileName().toString().equals("state.json"))) {
+                files.forEach(f -> readState(f, out, warnings));
+            } catch (IOException | RuntimeException e) {
+                warnings.add("cannot list " + root + " (" + e.getMessage() + "); containers' own processes there "
+                        + "are not known");
+            }
+        }
+        return out;
+    }
+
+    private static void readState(Path file, Map<Integer, Long> out, List<String> warnings) {
+        try {
+            if (Files.size(file) > MAX_STATE_BYTES) {
+                warnings.add(file + " is larger than " + MAX_STATE_BYTES + " bytes; not a runc state, skipped");
+                return;
+            }
+            com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(file.toFile());
+            int pid = n == null ? 0 : n.path("init_process_pid").asInt(0);
+            if (pid > 0) {
+                out.put(pid, Math.max(0, n.path("init_process_start").asLong(0)));
+            }
+        } catch (IOException | RuntimeException e) {
+            warnings.add("cannot read " + file + " (" + e.getMessage() + "); skipped");
+        }
     }
 
     static int parsePid(String name) {

@@ -43,7 +43,9 @@ import io.execguard.host.ProcessSnapshot;
  *   never evidence. The policy may allow or deny filesystem types ({@code fuse.lxcfs} is denied by
  *   default: it serves /proc of every container on the node). One already aborted is not aborted again.</li>
  *   <li><b>End a leaked exec session</b> when a reported LeakedExecSession's terminal has been idle for at
- *   least the TTL: SIGHUP first (the hangup the vanished client never delivered; a shell passes it on to
+ *   least the TTL, and its process is known not to be a container's own: its namespace pid read and not 1,
+ *   and not the init the runtime's state.json records (a tty container in a pod that shares its process
+ *   namespace has nsPid &gt; 1). SIGHUP first (the hangup the vanished client never delivered; a shell passes it on to
  *   its jobs), SIGKILL if the same process (PID and start time) is still there after the grace period.</li>
  * </ul>
  */
@@ -90,7 +92,7 @@ public final class RepairPlanner {
      * What the planner decided for one scan.
      *
      * @param actions  the repairs to make
-     * @param declined finding id to why a FUSE finding did not lead to an abort (for the log)
+     * @param declined finding id to why a FUSE or session finding did not lead to a repair (for the log)
      */
     public record Plan(List<RepairAction> actions, Map<String, String> declined) {
         public Plan {
@@ -122,7 +124,7 @@ public final class RepairPlanner {
             out.addAll(fuseAborts(findings, snapshot, byPid, previousWaiting, policy, done, declined));
         }
         if (policy.killLeakedExecSessions()) {
-            out.addAll(sessionEnds(findings, byPid, policy, done, now));
+            out.addAll(sessionEnds(findings, snapshot, byPid, policy, done, now, declined));
         }
         return new Plan(out, declined);
     }
@@ -259,6 +261,25 @@ public final class RepairPlanner {
                 + "not shown");
     }
 
+    /**
+     * Why a process is never signalled as a leaked session, or null: it must be known not to be a container's
+     * own process — its pid in its namespace read and not 1, and not the init the runtime's state records.
+     */
+    static String notASessionTarget(ProcessSnapshot p, HostSnapshot s) {
+        if (p.nsPid() < 0) {
+            return "pid " + p.pid() + ": its status (NSpid) could not be read, so whether it is the container's "
+                    + "init is not known";
+        }
+        if (p.nsPid() == 1) {
+            return "pid " + p.pid() + " is pid 1 of its namespace: the container's init";
+        }
+        if (s.isContainerInit(p)) {
+            return "pid " + p.pid() + " is the container's own process (the runtime's state.json records it as "
+                    + "init_process_pid)";
+        }
+        return null;
+    }
+
     /** A mount by id: in the task's own table, else in any other table read (ids are unique on the host). */
     private static MountEntry byId(int id, List<MountEntry> own, HostSnapshot s) {
         for (MountEntry m : own) {
@@ -276,8 +297,10 @@ public final class RepairPlanner {
         return null;
     }
 
-    private static List<RepairAction> sessionEnds(Map<String, Finding> findings, Map<Integer, ProcessSnapshot> byPid,
-                                                  RepairPolicy policy, Map<String, Instant> done, Instant now) {
+    private static List<RepairAction> sessionEnds(Map<String, Finding> findings, HostSnapshot s,
+                                                  Map<Integer, ProcessSnapshot> byPid, RepairPolicy policy,
+                                                  Map<String, Instant> done, Instant now,
+                                                  Map<String, String> declined) {
         List<RepairAction> out = new ArrayList<>();
         for (Map.Entry<String, Finding> e : new TreeMap<>(findings).entrySet()) {
             Finding f = e.getValue();
@@ -286,6 +309,11 @@ public final class RepairPlanner {
             }
             ProcessSnapshot p = byPid.get(f.pid());
             if (p == null) {
+                continue;
+            }
+            String notTarget = notASessionTarget(p, s);
+            if (notTarget != null) {
+                declined.put(e.getKey(), notTarget);
                 continue;
             }
             String id = p.pid() + "@" + p.startTimeTicks();

@@ -101,12 +101,12 @@ public final class Repairer {
         return out;
     }
 
-    /** Why FUSE findings were not acted on, logged when the reason for a finding changes. */
+    /** Why findings were not acted on, logged when the reason for a finding changes. */
     private void logDeclined(Map<String, String> declined) {
         declinedLogged.keySet().retainAll(declined.keySet());
         declined.forEach((id, why) -> {
             if (!why.equals(declinedLogged.put(id, why))) {
-                LOG.info("node {}: no FUSE abort for finding {}: {}", nodeName, id, why);
+                LOG.info("node {}: no repair for finding {}: {}", nodeName, id, why);
             }
         });
     }
