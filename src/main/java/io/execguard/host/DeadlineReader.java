@@ -78,8 +78,15 @@ public final class DeadlineReader implements AutoCloseable {
         });
     }
 
+    /** At most this much of a file is read: a mountinfo of 100,000 mounts is ~15 MB; more is not procfs. */
+    static final int MAX_BYTES = 32 << 20;
+
     public Read readString(Key key, Path path) {
-        return run(key, () -> new String(Files.readAllBytes(path), StandardCharsets.UTF_8));
+        return run(key, () -> {
+            try (java.io.InputStream in = Files.newInputStream(path)) {
+                return new String(in.readNBytes(MAX_BYTES), StandardCharsets.UTF_8);
+            }
+        });
     }
 
     /** Last-modified/last-access time of whatever {@code path} resolves to, as epoch millis, "mtime atime". */

@@ -468,8 +468,14 @@ public final class HostReader {
         }
     }
 
-    /** Reads a whole small file into {@link #buf}; -1 when it vanished, -2 when unreadable. */
+    /**
+     * Reads a whole small file into {@link #buf}; -1 when it vanished, -2 when unreadable. Only a regular file
+     * is opened (a FIFO in its place would block the scan thread in open()).
+     */
     private int readInto(Path file) {
+        if (!isRegular(file)) {
+            return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
+        }
         try (FileInputStream in = new FileInputStream(file.toFile())) {
             int total = 0;
             int n;
@@ -497,12 +503,31 @@ public final class HostReader {
         return r.isOk() ? r.text() : null;
     }
 
-    /** Small procfs file that never blocks on another task (stat, status, sched). */
+    /** Small procfs files are a page or two; more than this is not what the kernel writes there. */
+    static final int MAX_SMALL = 1 << 20;
+
+    /**
+     * Small procfs file that never blocks on another task (stat, status, sched). Only a regular file is read
+     * (every procfs and sysfs file is one; a FIFO or device in its place would block the scan thread), and at
+     * most {@link #MAX_SMALL} bytes of it.
+     */
     private static String readSmall(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
+        if (!isRegular(file)) {
+            return null;
+        }
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            return new String(in.readNBytes(MAX_SMALL), StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
             return null;
+        }
+    }
+
+    /** Whether {@code file} (links followed) is a regular file; false for FIFOs, devices, directories, loops. */
+    static boolean isRegular(Path file) {
+        try {
+            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).isRegularFile();
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
