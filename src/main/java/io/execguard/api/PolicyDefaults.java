@@ -55,6 +55,10 @@ public final class PolicyDefaults {
 
     // node-local remediation switches
     public static final boolean ABORT_STUCK_FUSE = false;
+    public static final List<String> FUSE_TYPES_ALLOWED = List.of();
+    public static final List<String> FUSE_TYPES_DENIED = List.of("fuse.lxcfs");
+    /** For descriptions (annotation values must be constants). */
+    static final String FUSE_TYPES_DENIED_TEXT = "[fuse.lxcfs]";
     public static final boolean KILL_LEAKED_EXEC_SESSIONS = false;
     public static final String LEAKED_EXEC_SESSION_TTL = "24h";
     public static final boolean NODE_REMEDIATION_DRY_RUN = true;
@@ -119,6 +123,8 @@ public final class PolicyDefaults {
     public static NodeRemediation nodeRemediation() {
         NodeRemediation r = new NodeRemediation();
         r.setAbortStuckFuse(ABORT_STUCK_FUSE);
+        r.setFuseTypesAllowed(new ArrayList<>(FUSE_TYPES_ALLOWED));
+        r.setFuseTypesDenied(new ArrayList<>(FUSE_TYPES_DENIED));
         r.setKillLeakedExecSessions(KILL_LEAKED_EXEC_SESSIONS);
         r.setLeakedExecSessionTtl(LEAKED_EXEC_SESSION_TTL);
         r.setDryRun(NODE_REMEDIATION_DRY_RUN);

@@ -158,7 +158,7 @@ public final class Evidence {
     }
 
     /** The mount a path is on: the longest mount point that contains it; of equal ones the later (on top). */
-    static MountEntry holderOf(String path, List<MountEntry> mounts) {
+    public static MountEntry holderOf(String path, List<MountEntry> mounts) {
         MountEntry best = null;
         for (MountEntry m : mounts) {
             if (contains(m.mountPoint(), path)

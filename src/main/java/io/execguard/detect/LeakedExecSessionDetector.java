@@ -11,7 +11,9 @@ import io.execguard.host.ThreadSnapshot;
 
 /**
  * An exec'd process with a terminal whose client is gone (seed 003): its parent is the runtime shim,
- * it is not the container's init (not pid 1 of its pid namespace), and both its age and its terminal's
+ * it is not the container's own process (not pid 1 of its pid namespace, and not the init the runtime's
+ * state records: in a pod sharing its process namespace a tty container's init has nsPid &gt; 1), and both
+ * its age and its terminal's
  * idle time exceed the threshold. Where the terminal's times are unreadable, a process blocked reading
  * its terminal counts as idle for its whole age. Nothing signals these shells; each holds a pty.
  */
@@ -44,8 +46,9 @@ public final class LeakedExecSessionDetector implements Detector {
     public List<Finding> detect(HostSnapshot s, List<Finding> earlier) {
         List<Finding> out = new ArrayList<>();
         for (ProcessSnapshot p : s.processes()) {
-            if (p.ttyNr() == 0 || p.parentComm() == null || !RuntimeNames.isShim(p.parentComm()) || p.nsPid() == 1) {
-                continue;
+            if (p.ttyNr() == 0 || p.parentComm() == null || !RuntimeNames.isShim(p.parentComm()) || p.nsPid() == 1
+                    || s.isContainerInit(p)) {
+                continue; // a container's own process (its init: pid 1, or recorded so by the runtime), not an exec
             }
             ThreadSnapshot t = p.mainThread();
             double idle = idleSeconds(p);

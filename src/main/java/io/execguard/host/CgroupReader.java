@@ -107,9 +107,13 @@ public final class CgroupReader {
         return new PidsCgroup(rel, CgroupRef.ofPath(rel), cur, limit, eventsMax);
     }
 
+    /** A cgroup control file: only a regular file (a FIFO in its place would block), at most 64 KB of it. */
     private static String read(Path p) {
-        try {
-            return Files.readString(p, StandardCharsets.UTF_8).trim();
+        if (!HostReader.isRegular(p)) {
+            return null;
+        }
+        try (java.io.InputStream in = Files.newInputStream(p)) {
+            return new String(in.readNBytes(64 << 10), StandardCharsets.UTF_8).trim();
         } catch (IOException | RuntimeException e) {
             return null;
         }

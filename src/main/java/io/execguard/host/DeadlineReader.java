@@ -78,8 +78,21 @@ public final class DeadlineReader implements AutoCloseable {
         });
     }
 
+    /** At most this much of a mountinfo is read: one of 100,000 mounts is ~15 MB; more is not procfs. */
+    static final int MAX_MOUNTINFO_BYTES = 32 << 20;
+    /**
+     * At most this much of any other file: a cmdline is bounded by the argument space (a quarter of the
+     * stack limit, 2 MB by default); cgroup, wchan and stack are a page or two.
+     */
+    static final int MAX_BYTES = 4 << 20;
+
     public Read readString(Key key, Path path) {
-        return run(key, () -> new String(Files.readAllBytes(path), StandardCharsets.UTF_8));
+        int max = key.kind() == Kind.MOUNTINFO ? MAX_MOUNTINFO_BYTES : MAX_BYTES;
+        return run(key, () -> {
+            try (java.io.InputStream in = Files.newInputStream(path)) {
+                return new String(in.readNBytes(max), StandardCharsets.UTF_8);
+            }
+        });
     }
 
     /** Last-modified/last-access time of whatever {@code path} resolves to, as epoch millis, "mtime atime". */

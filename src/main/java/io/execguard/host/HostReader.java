@@ -119,10 +119,12 @@ public final class HostReader {
                 processes.add(p);
             }
         }
+        readHostMountsIfNeeded(processes, mounts, warnings);
         HostInfo host = readHostInfo(uptime, List.copyOf(runtimes));
         List<PidsCgroup> pids = new CgroupReader(paths).readPidsCgroups(warnings);
+        Map<Integer, Long> inits = runtimes.isEmpty() ? Map.of() : readContainerInits(warnings);
         return new HostSnapshot(host, List.copyOf(processes), pids, Map.copyOf(mounts), readFuseConnections(),
-                tasks, List.copyOf(warnings), slow.outstanding());
+                tasks, List.copyOf(warnings), slow.outstanding(), inits);
     }
 
     /** Identity and progress of one thread, for the confirmation re-read. */
@@ -269,6 +271,37 @@ public final class HostReader {
                 cg.isOk(), files);
     }
 
+    /**
+     * Mount ids are unique on the host, not per namespace: a file opened in one mount namespace and passed to
+     * (or inherited by) a task in another keeps the mount of the first, which the task's own mountinfo does
+     * not list. When a suspect holds such a file, the host's table ({@code /proc/1/mountinfo}, the initial
+     * mount namespace) is read too, so the file's mount, and for FUSE its connection, is known.
+     */
+    private void readHostMountsIfNeeded(List<ProcessSnapshot> processes, Map<String, List<MountEntry>> mounts,
+                                        List<String> warnings) {
+        Set<Integer> known = new java.util.HashSet<>();
+        mounts.values().forEach(t -> t.forEach(m -> known.add(m.id())));
+        boolean unresolved = processes.stream()
+                .anyMatch(p -> p.files().mountIds().stream().anyMatch(id -> !known.contains(id)));
+        if (!unresolved) {
+            return;
+        }
+        Path init = paths.proc("1");
+        String ns = readLink(init.resolve("ns/mnt"));
+        String nsKey = ns != null ? ns : "pid:1";
+        if (mounts.containsKey(nsKey)) {
+            return;
+        }
+        Read mi = slow.readString(key(1, 0, DeadlineReader.Kind.MOUNTINFO), init.resolve("mountinfo"));
+        if (mi.isOk()) {
+            try {
+                mounts.put(nsKey, MountEntry.parseAll(mi.text()));
+            } catch (ProcParseException e) {
+                warnings.add(init.resolve("mountinfo") + ": " + e.getMessage());
+            }
+        }
+    }
+
     private static DeadlineReader.Key key(int pid, long startTime, DeadlineReader.Kind kind) {
         return new DeadlineReader.Key(pid, startTime, kind);
     }
@@ -277,14 +310,17 @@ public final class HostReader {
     static final int MAX_FDS = 1024;
 
     /**
-     * cwd, root and the mount of each open file: {@code mnt_id} from {@code fdinfo/N} (kernel 3.15+), else
-     * the path {@code fd/N} links to. Reading these never touches the filesystem the files live on.
+     * cwd, root and the mount of each open file with a path: {@code mnt_id} from {@code fdinfo/N} (kernel
+     * 3.15+), else the path {@code fd/N} links to. Sockets, pipes, anonymous inodes and memfds are left out:
+     * they live on internal mounts no mountinfo shows and no FUSE request can be on them. Reading these never
+     * touches the filesystem the files live on (the links are the kernel's own record of the path).
      */
     private static String readFiles(Path pidDir) throws IOException {
         String cwd = procPath(readLink(pidDir.resolve("cwd")));
         String root = procPath(readLink(pidDir.resolve("root")));
         Set<Integer> ids = new TreeSet<>();
         Set<String> fdPaths = new TreeSet<>();
+        boolean all = true;
         int n = 0;
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(pidDir.resolve("fd"))) {
             for (Path fd : fds) {
@@ -292,24 +328,26 @@ public final class HostReader {
                     continue;
                 }
                 if (++n > MAX_FDS) {
+                    all = false;
                     break;
+                }
+                String target = procPath(readLink(fd));
+                if (target == null || target.startsWith("/memfd:")) {
+                    continue; // a socket, pipe, anonymous inode or memfd (or the fd was closed meanwhile)
                 }
                 int id = mntId(readSmall(pidDir.resolve("fdinfo").resolve(fd.getFileName().toString())));
                 if (id >= 0) {
                     ids.add(id);
                 } else {
-                    String target = procPath(readLink(fd));
-                    if (target != null && target.startsWith("/")) {
-                        fdPaths.add(target);
-                    }
+                    fdPaths.add(target);
                 }
             }
         } catch (NoSuchFileException e) {
             // no fd directory (a zombie, or a tree without one): cwd and root only
         } catch (java.nio.file.DirectoryIteratorException e) {
-            // the process exited while its fds were listed: keep what was read
+            all = false; // the process exited while its fds were listed: keep what was read
         }
-        return OpenFiles.encode(cwd, root, List.copyOf(ids), List.copyOf(fdPaths));
+        return OpenFiles.encode(all, cwd, root, List.copyOf(ids), List.copyOf(fdPaths));
     }
 
     /** The {@code mnt_id:} line of an fdinfo file, or -1. */
@@ -430,8 +468,14 @@ public final class HostReader {
         }
     }
 
-    /** Reads a whole small file into {@link #buf}; -1 when it vanished, -2 when unreadable. */
+    /**
+     * Reads a whole small file into {@link #buf}; -1 when it vanished, -2 when unreadable. Only a regular file
+     * is opened (a FIFO in its place would block the scan thread in open()).
+     */
     private int readInto(Path file) {
+        if (!isRegular(file)) {
+            return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
+        }
         try (FileInputStream in = new FileInputStream(file.toFile())) {
             int total = 0;
             int n;
@@ -459,12 +503,31 @@ public final class HostReader {
         return r.isOk() ? r.text() : null;
     }
 
-    /** Small procfs file that never blocks on another task (stat, status, sched). */
+    /** Small procfs files are a page or two; more than this is not what the kernel writes there. */
+    static final int MAX_SMALL = 1 << 20;
+
+    /**
+     * Small procfs file that never blocks on another task (stat, status, sched). Only a regular file is read
+     * (every procfs and sysfs file is one; a FIFO or device in its place would block the scan thread), and at
+     * most {@link #MAX_SMALL} bytes of it.
+     */
     private static String readSmall(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
+        if (!isRegular(file)) {
+            return null;
+        }
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            return new String(in.readNBytes(MAX_SMALL), StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
             return null;
+        }
+    }
+
+    /** Whether {@code file} (links followed) is a regular file; false for FIFOs, devices, directories, loops. */
+    static boolean isRegular(Path file) {
+        try {
+            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).isRegularFile();
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
@@ -546,6 +609,56 @@ public final class HostReader {
         }
         out.sort(java.util.Comparator.comparingInt(FuseConnection::id));
         return List.copyOf(out);
+    }
+
+    /**
+     * Where runc keeps a container's state ({@code --root}): containerd's runc shims under
+     * {@code /run/containerd/runc/<namespace>/<id>}, dockerd's under {@code /run/docker/runtime-runc/moby/<id>},
+     * runc's default (CRI-O, podman, plain runc) {@code /run/runc/<id>}.
+     */
+    static final List<String> RUNC_ROOTS = List.of("run/containerd/runc", "run/docker/runtime-runc", "run/runc");
+    /** A runc state.json is a few KB; anything far larger is not one. */
+    static final long MAX_STATE_BYTES = 1 << 20;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /**
+     * Every container's own process as runc records it: {@code init_process_pid} and {@code init_process_start}
+     * (its start time in clock ticks, as in {@code stat}) of each {@code state.json} one or two levels under a
+     * runc root. A process named there is the container's own process whatever its pid in its namespace (a pod
+     * that shares its process namespace gives its containers' inits nsPid &gt; 1).
+     */
+    private Map<Integer, Long> readContainerInits(List<String> warnings) {
+        Map<Integer, Long> out = new HashMap<>();
+        for (String r : RUNC_ROOTS) {
+            Path root = paths.root().resolve(r);
+            if (!Files.isDirectory(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            try (java.util.stream.Stream<Path> files = Files.find(root, 3,
+                    (p, a) -> a.isRegularFile() && p.getFileName().toString().equals("state.json"))) {
+                files.forEach(f -> readState(f, out, warnings));
+            } catch (IOException | RuntimeException e) {
+                warnings.add("cannot list " + root + " (" + e.getMessage() + "); containers' own processes there "
+                        + "are not known");
+            }
+        }
+        return out;
+    }
+
+    private static void readState(Path file, Map<Integer, Long> out, List<String> warnings) {
+        try {
+            if (Files.size(file) > MAX_STATE_BYTES) {
+                warnings.add(file + " is larger than " + MAX_STATE_BYTES + " bytes; not a runc state, skipped");
+                return;
+            }
+            com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(file.toFile());
+            int pid = n == null ? 0 : n.path("init_process_pid").asInt(0);
+            if (pid > 0) {
+                out.put(pid, Math.max(0, n.path("init_process_start").asLong(0)));
+            }
+        } catch (IOException | RuntimeException e) {
+            warnings.add("cannot read " + file + " (" + e.getMessage() + "); skipped");
+        }
     }
 
     static int parsePid(String name) {

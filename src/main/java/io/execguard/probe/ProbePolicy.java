@@ -33,7 +33,9 @@ public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes
         NodeRemediation r = s.getRemediation();
         RepairPolicy repair = new RepairPolicy(Boolean.TRUE.equals(r.getAbortStuckFuse()),
                 Boolean.TRUE.equals(r.getKillLeakedExecSessions()), Durations.parse(r.getLeakedExecSessionTtl()),
-                !Boolean.FALSE.equals(r.getDryRun()), RepairPolicy.HANG_UP_GRACE);
+                !Boolean.FALSE.equals(r.getDryRun()), RepairPolicy.HANG_UP_GRACE,
+                r.getFuseTypesAllowed() == null ? Set.of() : Set.copyOf(r.getFuseTypesAllowed()),
+                r.getFuseTypesDenied() == null ? RepairPolicy.DEFAULT_FUSE_TYPES_DENIED : Set.copyOf(r.getFuseTypesDenied()));
         Set<FindingType> degraded = java.util.EnumSet.noneOf(FindingType.class);
         degraded.addAll(s.getDegradedTypes());
         return new ProbePolicy(s.getThresholds().toDetectorThresholds(), s.unhealthyTypeSet(), degraded,

@@ -47,6 +47,7 @@ public final class Repairer {
     private final Map<String, Instant> pretended = new HashMap<>();
     private final Map<String, Failure> failed = new HashMap<>();
     private final Deque<Repair> history = new ArrayDeque<>();
+    private final Map<String, String> declinedLogged = new HashMap<>();
     private Map<Integer, Integer> previousWaiting = Map.of();
     private long seq;
 
@@ -72,7 +73,9 @@ public final class Repairer {
         }
         Map<String, Instant> memory = policy.dryRun() ? pretended : done;
         List<Repair> out = new ArrayList<>();
-        for (RepairAction a : RepairPlanner.plan(findings, snapshot, before, policy, Map.copyOf(memory), now)) {
+        RepairPlanner.Plan plan = RepairPlanner.decide(findings, snapshot, before, policy, Map.copyOf(memory), now);
+        logDeclined(plan.declined());
+        for (RepairAction a : plan.actions()) {
             Failure f = failed.get(a.key());
             if (!policy.dryRun() && f != null && now.isBefore(f.retryAt())) {
                 continue;
@@ -96,6 +99,16 @@ public final class Repairer {
             }
         }
         return out;
+    }
+
+    /** Why findings were not acted on, logged when the reason for a finding changes. */
+    private void logDeclined(Map<String, String> declined) {
+        declinedLogged.keySet().retainAll(declined.keySet());
+        declined.forEach((id, why) -> {
+            if (!why.equals(declinedLogged.put(id, why))) {
+                LOG.info("node {}: no repair for finding {}: {}", nodeName, id, why);
+            }
+        });
     }
 
     /** The most recent repairs, newest first. */

@@ -22,6 +22,7 @@ import io.execguard.host.FuseConnection;
 import io.execguard.host.HostInfo;
 import io.execguard.host.HostSnapshot;
 import io.execguard.host.MountEntry;
+import io.execguard.host.OpenFiles;
 import io.execguard.host.ProcessSnapshot;
 import io.execguard.host.Read;
 import io.execguard.host.ThreadSnapshot;
@@ -37,14 +38,30 @@ class RepairPlannerTest {
     static final MountRef FUSE_52 = new MountRef("fuse.bindfs", "bindfs", "/data", 52);
     /** The container's mount namespace: its root and /data, FUSE connection 52. */
     static final String CONTAINER_NS = "mnt:[4026532400]";
-    static final MountEntry ROOT = new MountEntry(0, 120, "/", "/", "overlay", "overlay");
-    static final MountEntry DATA_52 = new MountEntry(0, 52, "/", "/data", "fuse.bindfs", "bindfs");
+    static final MountEntry ROOT = new MountEntry(0, 120, "/", "/", "overlay", "overlay", 200);
+    static final MountEntry DATA_52 = new MountEntry(0, 52, "/", "/data", "fuse.bindfs", "bindfs", 300);
+    /** lxcfs's /proc/meminfo bind-mounted into the container: connection 60, always busy on a loaded node. */
+    static final MountEntry LXCFS_60 = new MountEntry(0, 60, "/proc/meminfo", "/proc/meminfo", "fuse.lxcfs", "lxcfs",
+            310);
+    static final MountEntry SSHFS_61 = new MountEntry(0, 61, "/", "/cache", "fuse.sshfs", "host:/c", 311);
+    /** A read on an open file blocked in FUSE (what the kernel shows for read(2) on a FUSE file, 6.x). */
+    static final List<String> READ_STACK = List.of("request_wait_answer", "__fuse_simple_request", "fuse_do_readfolio",
+            "fuse_read_folio", "filemap_read_folio", "filemap_read", "fuse_file_read_iter", "vfs_read", "ksys_read",
+            "do_syscall_64", "entry_SYSCALL_64_after_hwframe");
+    /** A lookup blocked in FUSE (stat(2) of a name not cached): the request is for a path, not an open file. */
+    static final List<String> LOOKUP_STACK = List.of("request_wait_answer", "__fuse_simple_request",
+            "fuse_lookup_name", "fuse_lookup", "__lookup_slow", "walk_component", "path_lookupat", "filename_lookup",
+            "vfs_statx", "do_statx", "__x64_sys_statx", "do_syscall_64");
     /** Connection 52 had a request waiting in the previous scan. */
     static final Map<Integer, Integer> BEFORE_52 = Map.of(52, 1);
 
     static Finding stuck(FindingType type, Cause cause, int pid, MountRef mount) {
+        return stuck(type, cause, pid, mount, READ_STACK);
+    }
+
+    static Finding stuck(FindingType type, Cause cause, int pid, MountRef mount, List<String> stack) {
         return new Finding(type, cause, Severity.Critical, Scope.Container, "stuck", pid, null, "runc:[2:INIT]", "D",
-                "request_wait_answer", List.of("request_wait_answer"), List.of("SIGKILL"), 60L, CID, null, null, mount);
+                "request_wait_answer", stack, List.of("SIGKILL"), 60L, CID, null, null, mount);
     }
 
     static Finding leaked(int pid) {
@@ -52,11 +69,20 @@ class RepairPlannerTest {
                 pid, null, "sh", "S", "n_tty_read", List.of(), List.of(), 7200L, CID, null, null, null);
     }
 
-    /** A task of the container, in its mount namespace. */
+    /** A task of the container, in its mount namespace, with one file open on /data (mount 300, connection 52). */
     static ProcessSnapshot task(int pid) {
+        return task(pid, new OpenFiles("/", "/", List.of(DATA_52.id()), List.of(), true));
+    }
+
+    static ProcessSnapshot task(int pid, OpenFiles files) {
         return new ProcessSnapshot(pid, 10, "runc", "runc:[2:INIT]", 1000 + pid, 60, 0, Read.ok("runc\0init\0"), null,
                 5, CONTAINER_NS, Double.NaN, List.of(new ThreadSnapshot(pid, "runc:[2:INIT]", 'D', 0, 1L << 8, 0,
-                "request_wait_answer", List.of("request_wait_answer"), 5, 60)));
+                "request_wait_answer", READ_STACK, 5, 60)), true, files);
+    }
+
+    /** Open files on these mounts (by mount id), cwd and root on the container's root. */
+    static OpenFiles filesOn(MountEntry... mounts) {
+        return new OpenFiles("/", "/", java.util.Arrays.stream(mounts).map(MountEntry::id).toList(), List.of(), true);
     }
 
     /** A shell child of the shim whose terminal was last touched {@code ttyIdle} seconds ago. */
@@ -120,18 +146,22 @@ class RepairPlannerTest {
                         mounts, Map.of(), ALL, Map.of()),
                 new Case("connection gone", unkillable, List.of(new FuseConnection(53, 4)), mounts, BEFORE_52, ALL,
                         Map.of()),
-                new Case("a second busy FUSE mount in the task's view: which one it waits on is not proven",
-                        unkillable, List.of(new FuseConnection(52, 1), new FuseConnection(60, 3)),
-                        List.of(ROOT, DATA_52, new MountEntry(0, 60, "/", "/cache", "fuse.sshfs", "host:/c")),
-                        Map.of(52, 1, 60, 2), ALL, Map.of()),
-                new Case("the connection is not mounted where the task can see it", unkillable, busy52,
+                new Case("the task's open file is on a mount no table shows (lazily unmounted)", unkillable, busy52,
                         List.of(ROOT), BEFORE_52, ALL, Map.of()),
+                new Case("blocked in a lookup: the request is for a path, not an open file",
+                        stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, FUSE_52, LOOKUP_STACK), busy52,
+                        mounts, BEFORE_52, ALL, Map.of()),
+                new Case("blocked closing a file (FUSE_FLUSH): it is out of the fd table already",
+                        stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, FUSE_52,
+                                List.of("request_wait_answer", "__fuse_simple_request", "fuse_flush", "filp_flush",
+                                        "put_files_struct", "do_exit", "do_group_exit", "get_signal")),
+                        busy52, mounts, BEFORE_52, ALL, Map.of()),
+                new Case("kernel stack not read (wchan only)", stuck(FindingType.UnkillableTask, Cause.FuseRequest,
+                        100, FUSE_52, List.of()), busy52, mounts, BEFORE_52, ALL, Map.of()),
                 new Case("hung task only (not unkillable, not runc init)", stuck(FindingType.HungTask,
                         Cause.FuseRequest, 100, FUSE_52), busy52, mounts, BEFORE_52, ALL, Map.of()),
                 new Case("stuck on NFS, not FUSE", stuck(FindingType.UnkillableTask, Cause.NfsRequest, 100,
                         new MountRef("nfs4", "srv:/x", "/data", null)), busy52, mounts, BEFORE_52, ALL, Map.of()),
-                new Case("FUSE cause but no connection known", stuck(FindingType.UnkillableTask, Cause.FuseRequest,
-                        100, null), busy52, mounts, BEFORE_52, ALL, Map.of()),
                 new Case("switched off", unkillable, busy52, mounts, BEFORE_52, abortOff, Map.of()),
                 new Case("already aborted", unkillable, busy52, mounts, BEFORE_52, ALL,
                         Map.of("fuse/52", NOW.minusSeconds(5))));
@@ -140,12 +170,93 @@ class RepairPlannerTest {
                     c.before(), c.policy(), c.done());
             assertEquals(List.of(), plan, c.name());
         }
-        // the task's mounts unknown (no mount namespace read): not proven either
+        // the task's open files unknown (not read): not proven either
         ProcessSnapshot noNs = new ProcessSnapshot(100, 10, "runc", "runc:[2:INIT]", 1100, 60, 0, Read.ok(""), null, 5,
                 null, Double.NaN, task(100).threads());
         assertEquals(List.of(), plan(findings("id", unkillable), host(busy52, noNs), BEFORE_52, ALL, Map.of()));
         // control: the same with everything in place is aborted
         assertEquals(1, plan(findings("id", unkillable), host(busy52, task(100)), BEFORE_52, ALL, Map.of()).size());
+    }
+
+    /** Host table (initial mount namespace): the stuck connection 52 is mounted there, not in the container. */
+    static final String HOST_NS = "mnt:[4026531841]";
+
+    static HostSnapshot hostWithTables(List<FuseConnection> conns, List<MountEntry> containerMounts,
+                                       List<MountEntry> hostMounts, ProcessSnapshot... ps) {
+        return new HostSnapshot(HOST, List.of(ps), List.of(), Map.of(CONTAINER_NS, containerMounts, HOST_NS,
+                hostMounts), conns, 100, List.of());
+    }
+
+    @Test
+    void theConnectionComesFromTheStuckTasksOwnFilesNotFromWhatIsBusyInItsView() {
+        record Case(String name, Finding finding, OpenFiles files, RepairPolicy policy, Integer aborted,
+                    String declined) {
+        }
+        // lxcfs (60) and sshfs (61) are in the container's view and busy; the stuck bindfs (52) is not in its
+        // view (a snapshotter layer, or lazily unmounted there) but in the host's table
+        List<FuseConnection> conns = List.of(new FuseConnection(52, 1), new FuseConnection(60, 4),
+                new FuseConnection(61, 2));
+        Map<Integer, Integer> before = Map.of(52, 1, 60, 3, 61, 5);
+        List<MountEntry> view = List.of(ROOT, LXCFS_60, SSHFS_61);
+        List<MountEntry> hostTable = List.of(new MountEntry(8, 1, "/", "/", "ext4", "/dev/sda1", 1), DATA_52);
+        MountRef lxcfsRef = new MountRef("fuse.lxcfs", "lxcfs", "/proc/meminfo", 60);
+        RepairPolicy anyType = new RepairPolicy(true, true, Duration.ofHours(1), false, Duration.ofSeconds(10),
+                java.util.Set.of(), java.util.Set.of());
+        RepairPolicy sshfsDenied = new RepairPolicy(true, true, Duration.ofHours(1), false, Duration.ofSeconds(10),
+                java.util.Set.of(), java.util.Set.of("sshfs"));
+        RepairPolicy bindfsOnly = new RepairPolicy(true, true, Duration.ofHours(1), false, Duration.ofSeconds(10),
+                java.util.Set.of("fuse.bindfs"), java.util.Set.of());
+        Finding onRead = stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, lxcfsRef);
+        Finding onLookup = stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, lxcfsRef, LOOKUP_STACK);
+        List<Case> cases = List.of(
+                new Case("no file on FUSE: the busy lxcfs and sshfs in view are not evidence", onRead, filesOn(ROOT),
+                        anyType, null, "none of its open files is on a FUSE mount"),
+                new Case("lookup on the stuck mount: the busy lxcfs in view is not evidence", onLookup,
+                        filesOn(ROOT), anyType, null, "fuse_lookup_name"),
+                new Case("an open file on the stuck connection, found in the host's table", onRead,
+                        filesOn(ROOT, DATA_52), anyType, 52, null),
+                new Case("same, under the default policy", onRead, filesOn(ROOT, DATA_52), ALL, 52, null),
+                new Case("files on the stuck one and on busy lxcfs: which one is not shown", onRead,
+                        filesOn(ROOT, DATA_52, LXCFS_60), anyType, null, "2 FUSE connections"),
+                new Case("a file on busy lxcfs only: denied by default", onRead, filesOn(ROOT, LXCFS_60), ALL, null,
+                        "fuse.lxcfs is in remediation.fuseTypesDenied"),
+                new Case("a file on busy sshfs only, sshfs denied", onRead, filesOn(ROOT, SSHFS_61), sshfsDenied,
+                        null, "fuse.sshfs is in remediation.fuseTypesDenied"),
+                new Case("a file on busy sshfs only, only bindfs allowed", onRead, filesOn(ROOT, SSHFS_61), bindfsOnly,
+                        null, "fuse.sshfs is not in remediation.fuseTypesAllowed"),
+                new Case("a file on busy sshfs only, sshfs allowed", onRead, filesOn(ROOT, SSHFS_61), anyType, 61,
+                        null),
+                new Case("more files than were looked at", onRead,
+                        new OpenFiles("/", "/", List.of(DATA_52.id()), List.of(), true, false), anyType, null,
+                        "not all read"),
+                new Case("a kernel without mnt_id: mounts only guessed from paths", onRead,
+                        new OpenFiles("/", "/", List.of(), List.of("/data/f"), true), anyType, null, "only by path"));
+        for (Case c : cases) {
+            HostSnapshot s = hostWithTables(conns, view, hostTable, task(100, c.files()));
+            RepairPlanner.Plan plan = RepairPlanner.decide(findings("u/100", c.finding()), s, before, c.policy(),
+                    Map.of(), NOW);
+            if (c.aborted() == null) {
+                assertEquals(List.of(), plan.actions(), c.name());
+                assertTrue(plan.declined().getOrDefault("u/100", "").contains(c.declined()),
+                        c.name() + ": " + plan.declined());
+            } else {
+                assertEquals(1, plan.actions().size(), c.name() + ": " + plan);
+                assertEquals(c.aborted(), plan.actions().get(0).fuseConnection(), c.name());
+                assertEquals(Map.of(), plan.declined(), c.name());
+            }
+        }
+    }
+
+    @Test
+    void aLoneBusyHealthyMountInTheTasksViewIsNeverAborted() {
+        // the old rule ("the only busy FUSE mount in the task's view, in two scans") aborted lxcfs here
+        RepairPolicy anyType = new RepairPolicy(true, true, Duration.ofHours(1), false, Duration.ofSeconds(10),
+                java.util.Set.of(), java.util.Set.of());
+        Finding f = stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100,
+                new MountRef("fuse.lxcfs", "lxcfs", "/proc/meminfo", 60));
+        HostSnapshot s = host(List.of(new FuseConnection(52, 1), new FuseConnection(60, 4)), List.of(ROOT, LXCFS_60),
+                task(100, filesOn(ROOT)));
+        assertEquals(List.of(), plan(findings("u/100", f), s, Map.of(52, 1, 60, 3), anyType, Map.of()));
     }
 
     @Test

@@ -148,7 +148,8 @@ class RepairerTest {
             var f = findings("u/" + i, stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, new MountRef("fuse",
                     "x", "/m", conn)));
             HostSnapshot s = host(List.of(new FuseConnection(conn, 1)), List.of(new MountEntry(0, conn, "/", "/m",
-                    "fuse", "x")), task(100));
+                    "fuse", "x", 500 + i)), task(100, new io.execguard.host.OpenFiles("/", "/", List.of(500 + i),
+                    List.of(), true)));
             run(f, s, ALL, 2L * i);
             run(f, s, ALL, 2L * i + 1);
         }
