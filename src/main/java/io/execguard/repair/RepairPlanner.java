@@ -69,18 +69,20 @@ public final class RepairPlanner {
             + "|fuse_file_read_iter|fuse_file_write_iter|fuse_readdir|fuse_fsync|fuse_dir_fsync|fuse_file_ioctl"
             + "|fuse_file_fallocate|fuse_file_llseek");
     /**
-     * Frames that mean the request is not for a file the fd table shows: a path being walked or a file being
-     * opened (not in the table yet), a file being closed (already out of it: close and exit take it out before
-     * FUSE_FLUSH), a page fault (the file is a mapping, maybe long closed), an exec.
+     * Frames of a path walk (a lookup, an open or stat by name, a chdir): the request is for a name being resolved
+     * from the task's root, its cwd or a directory it holds open — so through mounts in its own view or under an
+     * open file.
      */
-    static final Pattern NOT_AN_OPEN_FILE = Pattern.compile("link_path_walk|path_(lookupat|openat|parentat"
-            + "|mountpoint)|filename_(lookup|parentat|create)|user_path_at\\w*|kern_path\\w*|vfs_path_lookup"
-            + "|do_filp_open|do_file_open_root|do_open_execat|walk_component|lookup_(fast|slow|open)|__lookup_slow"
-            + "|open_last_lookups|do_last|vfs_statx|vfs_fstatat|do_sys_truncate|path_(set|get|list|remove)xattr"
-            + "|fuse_lookup\\w*|fuse_dentry_revalidate|fuse_atomic_open|fuse_create_open|fuse_permission"
-            + "|fuse_get_link|fuse_open|fuse_dir_open|fuse_flush|fuse_release|fuse_sync_release|filp_close"
+    static final Pattern PATH_WALK = Pattern.compile("link_path_walk|path_(lookupat|openat|parentat|mountpoint)"
+            + "|filename_(lookup|parentat|create)|user_path_at\\w*|kern_path\\w*|vfs_path_lookup|do_filp_open"
+            + "|do_file_open_root|walk_component|lookup_(fast|slow|open)|__lookup_slow|open_last_lookups|do_last"
+            + "|vfs_statx|vfs_fstatat|do_sys_truncate|path_(set|get|list|remove)xattr|fuse_lookup\\w*"
+            + "|fuse_dentry_revalidate|fuse_atomic_open|fuse_create_open|fuse_permission|fuse_get_link|fuse_open"
+            + "|fuse_dir_open");
+    /** Frames whose request is for no file the task can show: closing, exiting, a page fault, an exec. */
+    static final Pattern NO_FILE_SHOWN = Pattern.compile("fuse_flush|fuse_release|fuse_sync_release|filp_close"
             + "|close_files|exit_files|do_exit|__fput|filemap_fault|handle_mm_fault|do_user_addr_fault"
-            + "|exc_page_fault|do_page_fault|do_mem_abort|bprm_execve|do_execveat_common");
+            + "|exc_page_fault|do_page_fault|do_mem_abort|bprm_execve|do_execveat_common|do_open_execat");
 
     private RepairPlanner() {
     }
@@ -192,7 +194,8 @@ public final class RepairPlanner {
             String more = stuck.size() > MAX_LISTED ? " and " + (stuck.size() - MAX_LISTED) + " more" : "";
             String reason = "fuse connection " + conn + " (" + m.fsType() + " on " + m.mountPoint() + ") has "
                     + waitingNow.get(conn) + " request(s) waiting and holds " + String.join(", ", tasks) + more
-                    + ", each blocked in a FUSE request for an open file on it (device 0:" + conn + ")"
+                    + ", each blocked in a FUSE request for an open file on it (device 0:" + conn + ") or in a path"
+                    + " walk through it, the only busy FUSE connection in its view"
                     + "; aborting it fails those requests with ENOTCONN so the tasks can exit (the filesystem must "
                     + "then be remounted)";
             out.add(new RepairAction(RepairKind.AbortFuseConnection, key, conn, null, null, first.containerId(),
@@ -215,10 +218,13 @@ public final class RepairPlanner {
             return Proof.not("its kernel stack was not read: whether the request is for an open file is not shown");
         }
         for (String frame : stack) {
-            if (NOT_AN_OPEN_FILE.matcher(frame).matches()) {
+            if (NO_FILE_SHOWN.matcher(frame).matches()) {
                 return Proof.not("its stack shows " + frame + ": the request is not for a file the task has open, so its "
                         + "files do not show the connection");
             }
+        }
+        if (stack.stream().anyMatch(fr -> PATH_WALK.matcher(fr).matches())) {
+            return walkedConnection(p, s, waitingNow, previousWaiting, stack);
         }
         if (stack.stream().noneMatch(fr -> FD_CALL.matcher(fr).matches())) {
             return Proof.not("its stack shows no system call on a file descriptor: the request's file is not shown");
@@ -259,6 +265,57 @@ public final class RepairPlanner {
         return Proof.not("its open files are on " + busy.size() + " FUSE connections with requests waiting ("
                 + busy.stream().map(n -> Integer.toString(n.connection())).toList() + "): which one it waits on is "
                 + "not shown");
+    }
+
+    /**
+     * A path walk (runc init's chdir into a container's working directory, a stat, an open by name) resolves a
+     * name from the task's root or cwd — through mounts in its own mount table — or from a directory it holds
+     * open. So: every open file read, each on a known mount and none on a FUSE mount outside its own table (a
+     * walk may start at such a directory), and exactly one FUSE connection of its own table with requests waiting
+     * in this scan and the previous one: that is the one its walk waits on. (A cwd on a lazily unmounted mount is
+     * not shown by mountinfo; the default fuseTypesDenied keeps lxcfs, the common busy healthy mount, out.)
+     */
+    static Proof walkedConnection(ProcessSnapshot p, HostSnapshot s, Map<Integer, Integer> waitingNow,
+                                  Map<Integer, Integer> previousWaiting, List<String> stack) {
+        String walk = stack.stream().filter(fr -> PATH_WALK.matcher(fr).matches()).findFirst().orElse("a path walk");
+        List<MountEntry> own = p.mountNamespace() == null ? List.of()
+                : s.mounts().getOrDefault(p.mountNamespace(), List.of());
+        if (own.isEmpty()) {
+            return Proof.not("its stack shows " + walk + " (a name being resolved) and its mount table was not read");
+        }
+        OpenFiles files = p.files();
+        if (files == null || !files.read() || !files.allFiles()) {
+            return Proof.not("its stack shows " + walk + " and its open files were not all read (a walk may start "
+                    + "at an open directory)");
+        }
+        if (!files.fdPaths().isEmpty()) {
+            return Proof.not("its open files' mounts are known only by path (no mnt_id in fdinfo)");
+        }
+        for (int id : files.mountIds()) {
+            MountEntry m = byId(id, own, s);
+            if (m == null) {
+                return Proof.not("an open file is on mount " + id + ", which no mount table read shows (a lazily "
+                        + "unmounted mount?): a walk may start there");
+            }
+            if (m.isFuse() && own.stream().noneMatch(o -> o.id() == m.id())) {
+                return Proof.not("an open file is on FUSE mount " + m.mountPoint() + " (connection " + m.minor()
+                        + ") outside its mount namespace: its walk (" + walk + ") may start there");
+            }
+        }
+        Map<Integer, Named> busy = new TreeMap<>();
+        for (MountEntry m : own) {
+            if (m.isFuse() && m.major() == 0 && waitingNow.getOrDefault(m.minor(), 0) > 0
+                    && previousWaiting.getOrDefault(m.minor(), 0) > 0) {
+                busy.putIfAbsent(m.minor(), new Named(m.minor(), m));
+            }
+        }
+        if (busy.size() == 1) {
+            return Proof.of(busy.values().iterator().next());
+        }
+        return Proof.not("its stack shows " + walk + " and " + (busy.isEmpty()
+                ? "no FUSE connection of its mount table has had requests waiting in this scan and the previous one"
+                : busy.size() + " FUSE connections of its mount table have requests waiting (" + busy.keySet()
+                        + "): which one its walk waits on is not shown"));
     }
 
     /**

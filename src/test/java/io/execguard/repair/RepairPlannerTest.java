@@ -148,9 +148,9 @@ class RepairPlannerTest {
                         Map.of()),
                 new Case("the task's open file is on a mount no table shows (lazily unmounted)", unkillable, busy52,
                         List.of(ROOT), BEFORE_52, ALL, Map.of()),
-                new Case("blocked in a lookup: the request is for a path, not an open file",
+                new Case("blocked in a lookup, but its mount table has no busy FUSE connection (52 is not in it)",
                         stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, FUSE_52, LOOKUP_STACK), busy52,
-                        mounts, BEFORE_52, ALL, Map.of()),
+                        List.of(ROOT), BEFORE_52, ALL, Map.of()),
                 new Case("blocked closing a file (FUSE_FLUSH): it is out of the fd table already",
                         stuck(FindingType.UnkillableTask, Cause.FuseRequest, 100, FUSE_52,
                                 List.of("request_wait_answer", "__fuse_simple_request", "fuse_flush", "filp_flush",
@@ -211,8 +211,10 @@ class RepairPlannerTest {
         List<Case> cases = List.of(
                 new Case("no file on FUSE: the busy lxcfs and sshfs in view are not evidence", onRead, filesOn(ROOT),
                         anyType, null, "none of its open files is on a FUSE mount"),
-                new Case("lookup on the stuck mount: the busy lxcfs in view is not evidence", onLookup,
-                        filesOn(ROOT), anyType, null, "fuse_lookup_name"),
+                new Case("lookup, busy lxcfs and sshfs in view: which one its walk waits on is not shown", onLookup,
+                        filesOn(ROOT), anyType, null, "2 FUSE connections of its mount table"),
+                new Case("lookup, a directory open on the stuck mount outside its view: the walk may start there",
+                        onLookup, filesOn(ROOT, DATA_52), anyType, null, "outside its mount namespace"),
                 new Case("an open file on the stuck connection, found in the host's table", onRead,
                         filesOn(ROOT, DATA_52), anyType, 52, null),
                 new Case("same, under the default policy", onRead, filesOn(ROOT, DATA_52), ALL, 52, null),
@@ -245,6 +247,35 @@ class RepairPlannerTest {
                 assertEquals(Map.of(), plan.declined(), c.name());
             }
         }
+    }
+
+    @Test
+    void aPathWalkWaitsOnTheOnlyBusyFuseConnectionOfItsOwnMountTable() {
+        // runc init's chdir into a working directory on a hung FUSE mount: no open file shows the connection, but
+        // a walk from the task's root or cwd crosses only mounts of its own table
+        RepairPolicy anyType = new RepairPolicy(true, true, Duration.ofHours(1), false, Duration.ofSeconds(10),
+                java.util.Set.of(), java.util.Set.of());
+        List<String> chdir = List.of("request_wait_answer", "__fuse_simple_request", "fuse_lookup_name",
+                "fuse_lookup", "__lookup_slow", "walk_component", "path_lookupat", "filename_lookup",
+                "user_path_at_empty", "__x64_sys_chdir", "do_syscall_64");
+        Finding init = stuck(FindingType.StuckRuntimeInit, Cause.FuseRequest, 100, FUSE_52, chdir);
+        // 52 in its view and busy, 60 busy outside it (the lower layer of a stacked mount, say): 52
+        HostSnapshot s = host(List.of(new FuseConnection(52, 1), new FuseConnection(60, 4)), List.of(ROOT, DATA_52),
+                task(100, filesOn(ROOT)));
+        List<RepairAction> plan = plan(findings("i/100", init), s, Map.of(52, 1, 60, 3), anyType, Map.of());
+        assertEquals(1, plan.size(), plan.toString());
+        assertEquals(52, plan.get(0).fuseConnection());
+        assertTrue(plan.get(0).reason().contains("path walk"), plan.get(0).reason());
+        // the first scan (no previous count) proves nothing
+        assertEquals(List.of(), plan(findings("i/100", init), s, Map.of(), anyType, Map.of()));
+        // lxcfs busy in view too: ambiguous, nothing
+        HostSnapshot two = host(List.of(new FuseConnection(52, 1), new FuseConnection(60, 4)),
+                List.of(ROOT, DATA_52, LXCFS_60), task(100, filesOn(ROOT)));
+        assertEquals(List.of(), plan(findings("i/100", init), two, Map.of(52, 1, 60, 3), anyType, Map.of()));
+        // and an exec (bprm) or a page fault never: no file shows their request
+        Finding exec = stuck(FindingType.StuckRuntimeInit, Cause.FuseRequest, 100, FUSE_52,
+                List.of("request_wait_answer", "fuse_open", "do_open_execat", "bprm_execve", "__x64_sys_execve"));
+        assertEquals(List.of(), plan(findings("i/100", exec), s, Map.of(52, 1, 60, 3), anyType, Map.of()));
     }
 
     @Test
