@@ -66,7 +66,10 @@ size() { dk image inspect --format '{{.Size}}' "$TAG" | awk '{printf "%.1f MiB",
 JDK_VERSION=$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')
 # the jar's content (entry names, sizes, CRCs; not its timestamps, which change with every mvn package)
 if command -v unzip >/dev/null; then
-  JAR_SUM=$(unzip -lv "$JAR" | awk 'NF >= 8 && $7 ~ /^[0-9a-f]{8}$/ {print $1, $7, $8}' | sha256sum | cut -c1-64)
+  # (no {8} interval: Debian's mawk does not know it, and an empty listing hashed to one constant key)
+  ENTRIES=$(unzip -lv "$JAR" | awk 'NF >= 8 && length($7) == 8 && $7 ~ /^[0-9a-f]+$/ {print $1, $7, $8}')
+  [ -n "$ENTRIES" ] || die "cannot list the entries of $JAR (unzip -lv)"
+  JAR_SUM=$(printf '%s\n' "$ENTRIES" | sha256sum | cut -c1-64)
 else
   JAR_SUM=$(sha256sum "$JAR" | cut -c1-64)
 fi
