@@ -12,13 +12,14 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import io.execguard.api.ExecHealthPolicy;
+import io.execguard.api.NodeExecHealth;
 import io.execguard.api.ExecHealthPolicySpec;
 import io.execguard.host.DeadlineReader;
 import io.execguard.host.HostPaths;
@@ -32,6 +33,7 @@ import io.execguard.probe.ProbeConfig;
 import io.execguard.probe.ProbeLoop;
 import io.execguard.probe.ProbePolicy;
 import io.execguard.probe.ReportPublisher;
+import io.execguard.probe.kube.KubeApi;
 import io.execguard.repair.ProcHostRepairs;
 import io.execguard.repair.Repairer;
 import io.execguard.repair.Signals;
@@ -76,11 +78,10 @@ public final class ProbeCommand implements Callable<Integer> {
         }
         Clock clock = Clock.systemUTC();
         Metrics metrics = new Metrics();
-        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(
-                // the publisher has its own backoff and always sends the latest report: fail fast
-                new io.fabric8.kubernetes.client.ConfigBuilder(io.fabric8.kubernetes.client.Config.autoConfigure(null))
-                        .withRequestRetryBackoffLimit(1).build()).build();
-             DeadlineReader slow = new DeadlineReader(config.readTimeout(), 32);
+        // the probe's own small API access, not fabric8 (docs/RESOURCES.md); no retries inside a call: the
+        // publisher has its own backoff and always sends the latest report
+        KubeApi client = KubeApi.fromEnv(env, Main.version());
+        try (DeadlineReader slow = new DeadlineReader(config.readTimeout(), 32);
              PodWatcher pods = new PodWatcher(client, config.nodeName())) {
             pods.start();
             ReportPublisher publisher = new ReportPublisher(
@@ -118,13 +119,13 @@ public final class ProbeCommand implements Callable<Integer> {
      * API is unreachable.
      */
     static final class PolicyCache {
-        private final KubernetesClient client;
+        private final KubeApi client;
         private final String nodeName;
         private final ProbePolicy fallback;
         private ProbePolicy current;
         private long readAt = Long.MIN_VALUE;
 
-        PolicyCache(KubernetesClient client, ProbeConfig config) {
+        PolicyCache(KubeApi client, ProbeConfig config) {
             this.client = client;
             this.nodeName = config.nodeName();
             this.fallback = ProbePolicy.defaults(config);
@@ -138,15 +139,25 @@ public final class ProbeCommand implements Callable<Integer> {
             }
             readAt = now;
             try {
-                var node = client.nodes().withName(nodeName).get();
-                Map<String, String> labels = node == null || node.getMetadata().getLabels() == null ? Map.of()
-                        : node.getMetadata().getLabels();
-                current = client.resources(ExecHealthPolicy.class).list().getItems().stream()
-                        .sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
-                        .map(ExecHealthPolicySpec::effective)
-                        .filter(spec -> spec.selects(labels))
+                JsonNode node = client.get("/api/v1/nodes/" + nodeName);
+                Map<String, String> labels = new HashMap<>();
+                if (node != null) {
+                    node.path("metadata").path("labels").fields()
+                            .forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+                }
+                JsonNode list = client.get("/apis/" + NodeExecHealth.GROUP + "/" + NodeExecHealth.VERSION
+                        + "/exechealthpolicies");
+                java.util.TreeMap<String, ExecHealthPolicySpec> byName = new java.util.TreeMap<>();
+                for (JsonNode item : list == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance()
+                        : list.path("items")) {
+                    JsonNode spec = item.get("spec");
+                    byName.put(item.path("metadata").path("name").asText(), spec == null || spec.isNull()
+                            ? ExecHealthPolicySpec.defaults()
+                            : client.json().treeToValue(spec, ExecHealthPolicySpec.class).effective());
+                }
+                current = byName.values().stream().filter(spec -> spec.selects(labels))
                         .findFirst().map(ProbePolicy::from).orElse(fallback);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | JsonProcessingException e) {
                 LOG.debug("node {}: cannot read ExecHealthPolicy, keeping the last answer: {}", nodeName, e.toString());
             }
             return current;
