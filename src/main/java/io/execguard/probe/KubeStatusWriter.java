@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.fabric8.kubernetes.api.model.Condition;
@@ -51,7 +52,8 @@ public final class KubeStatusWriter implements StatusWriter {
     private final KubeApi api;
     private final String nodeName;
     private final String probeVersion;
-    private Map<String, Condition> lastConditions;
+    private final Map<String, Condition> lastConditions = new HashMap<>();
+    private boolean conditionsSeeded;
     private Known cached;
 
     /** What the probe keeps of its NodeExecHealth: its uid and its Node's uid (from the owner reference). */
@@ -67,8 +69,8 @@ public final class KubeStatusWriter implements StatusWriter {
     @Override
     public void write(ProbeReport report, Instant probeTime) {
         Known current = ensureExists();
-        if (lastConditions == null) {
-            lastConditions = new HashMap<>();
+        if (!conditionsSeeded) {
+            conditionsSeeded = true;
             for (JsonNode c : current.conditions()) {
                 Condition prev = new Condition();
                 prev.setType(c.path("type").asText());
@@ -91,28 +93,45 @@ public final class KubeStatusWriter implements StatusWriter {
     }
 
     /**
-     * A JSON merge patch of the status subresource holding every probe-owned field (those it has no value for
-     * as null, which removes them) and never {@code remediation}, so the controller's decision is left as the
-     * server has it. Without a resourceVersion: the probe is the only writer of these fields, so there is no
-     * conflict to detect.
+     * Read-modify-write of the probe's fields, as before with fabric8's {@code editStatus}: the current object is
+     * read and a JSON patch (RFC 6902) of the status subresource sets every probe-owned field and removes those
+     * the probe now has no value for; {@code remediation} is never in it, so the controller's decision is left
+     * as the server has it.
      */
     private void patchStatus(ProbeReport report, Instant probeTime) {
-        api.mergePatch(NEH_PATH + "/" + nodeName + "/status", statusPatch(report, probeTime));
+        JsonNode current = api.get(NEH_PATH + "/" + nodeName);
+        if (current == null) {
+            throw new KubeApiException(404, "NodeExecHealth " + nodeName + " not found");
+        }
+        api.jsonPatch(NEH_PATH + "/" + nodeName + "/status", jsonPatch(current.get("status"),
+                probeStatus(report, probeTime)));
     }
 
-    ObjectNode statusPatch(ProbeReport report, Instant probeTime) {
+    /** The probe-owned fields of the status for this report, as JSON (absent: no value). */
+    ObjectNode probeStatus(ProbeReport report, Instant probeTime) {
         NodeExecHealthStatus status = new NodeExecHealthStatus();
         fill(status, report, probeTime);
         ObjectNode s = api.json().valueToTree(status);
         s.remove("remediation");
+        return s;
+    }
+
+    /** The operations that turn {@code current} (null: no status yet) into one with {@code desired}'s probe fields. */
+    ArrayNode jsonPatch(JsonNode current, ObjectNode desired) {
+        ArrayNode ops = api.json().createArrayNode();
+        boolean hasStatus = current != null && current.isObject();
+        if (!hasStatus) {
+            ops.addObject().put("op", "add").put("path", "/status").putObject("value");
+        }
         for (String f : PROBE_FIELDS) {
-            if (!s.has(f)) {
-                s.putNull(f);
+            JsonNode v = desired.get(f);
+            if (v != null && !v.isNull()) {
+                ops.addObject().put("op", "add").put("path", "/status/" + f).set("value", v);
+            } else if (hasStatus && current.has(f)) {
+                ops.addObject().put("op", "remove").put("path", "/status/" + f);
             }
         }
-        ObjectNode patch = api.json().createObjectNode();
-        patch.set("status", s);
-        return patch;
+        return ops;
     }
 
     /** Sets every probe-owned field of the status; remediation is not touched. */

@@ -43,6 +43,7 @@ public final class PodWatcher implements AutoCloseable {
     private final AtomicLong relists = new AtomicLong();
     private final AtomicLong bookmarks = new AtomicLong();
     private final AtomicLong watches = new AtomicLong();
+    private final AtomicLong events = new AtomicLong();
     private final Thread thread;
     private volatile String resourceVersion;
     private volatile boolean synced;
@@ -76,11 +77,19 @@ public final class PodWatcher implements AutoCloseable {
         int failures = 0;
         while (!closed) {
             try {
-                if (resourceVersion == null) {
+                if (resourceVersion == null || !synced) {
                     relist();
                 }
+                long events = this.events.get();
+                long t0 = System.nanoTime();
                 watchOnce();
-                failures = 0;
+                if (this.events.get() == events && System.nanoTime() - t0 < 1_000_000_000L) {
+                    // ended at once without a single event (a server that does not stream watches): not a hot loop
+                    failures++;
+                    sleep(backoff(failures));
+                } else {
+                    failures = 0;
+                }
             } catch (KubeApiException e) {
                 if (closed) {
                     return;
@@ -142,6 +151,7 @@ public final class PodWatcher implements AutoCloseable {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("pod watch: not JSON: " + line, e);
         }
+        events.incrementAndGet();
         String type = ev.path("type").asText();
         JsonNode obj = ev.path("object");
         if (type.equals("ERROR")) {
@@ -172,8 +182,10 @@ public final class PodWatcher implements AutoCloseable {
                     .append('&');
         }
         if (watch) {
-            q.append("watch=1&allowWatchBookmarks=true&timeoutSeconds=").append(watchTimeout.toSeconds())
-                    .append("&resourceVersion=").append(URLEncoder.encode(resourceVersion, StandardCharsets.UTF_8));
+            q.append("watch=1&allowWatchBookmarks=true&timeoutSeconds=").append(watchTimeout.toSeconds());
+            if (resourceVersion != null && !resourceVersion.isEmpty()) { // always set by a real API server
+                q.append("&resourceVersion=").append(URLEncoder.encode(resourceVersion, StandardCharsets.UTF_8));
+            }
         } else {
             q.append("resourceVersion=0"); // served from the watch cache, no quorum read of etcd
         }

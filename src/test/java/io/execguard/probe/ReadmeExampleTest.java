@@ -36,7 +36,7 @@ import io.execguard.repair.Repairer;
  * run: the seed 004 fixture tree scanned by the probe pipeline and written to the mock API server.
  * Fails when README differs; {@code -Dexecguard.golden.update=true} rewrites docs/examples/.
  */
-@EnableKubernetesMockClient(crud = true)
+@EnableKubernetesMockClient(crud = true, https = false)
 class ReadmeExampleTest {
 
     KubernetesMockServer server;
@@ -54,7 +54,7 @@ class ReadmeExampleTest {
         Clock clock = Clock.fixed(t, java.time.ZoneOffset.UTC);
         ProbeConfig config = ProbeConfig.fromEnv(Map.of("NODE_NAME", node));
         Metrics metrics = new Metrics();
-        ReportPublisher publisher = new ReportPublisher(new KubeStatusWriter(client, node, "0.1.0"), config.heartbeat(),
+        ReportPublisher publisher = new ReportPublisher(new KubeStatusWriter(ProbeTestData.api("http://127.0.0.1:" + server.getPort()), node, "0.1.0"), config.heartbeat(),
                 node, metrics, clock);
         try (DeadlineReader slow = new DeadlineReader(Duration.ofSeconds(1), 4)) {
             ProbeLoop loop = new ProbeLoop(config, new HostReader(new HostPaths(FIXTURE), slow, clock)::read,

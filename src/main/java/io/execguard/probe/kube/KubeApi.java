@@ -49,7 +49,7 @@ public final class KubeApi {
         URI s = config.server();
         String h = s.getHost();
         this.host = h.startsWith("[") ? h.substring(1, h.length() - 1) : h;
-        this.port = s.getPort() < 0 ? 443 : s.getPort();
+        this.port = s.getPort() >= 0 ? s.getPort() : "http".equalsIgnoreCase(s.getScheme()) ? 80 : 443;
     }
 
     /** The probe's API access configured from the environment ({@link KubeConfig#fromEnv}). */
@@ -79,6 +79,11 @@ public final class KubeApi {
     /** A JSON merge patch (RFC 7386): fields set to null are removed, absent fields are left as they are. */
     public JsonNode mergePatch(String path, Object patch) {
         return call("PATCH", path, "application/merge-patch+json", patch, false);
+    }
+
+    /** A JSON patch (RFC 6902): a list of operations. */
+    public JsonNode jsonPatch(String path, Object operations) {
+        return call("PATCH", path, "application/json-patch+json", operations, false);
     }
 
     private JsonNode call(String method, String path, String contentType, Object body, boolean nullOn404) {
@@ -204,6 +209,12 @@ public final class KubeApi {
     private Socket connect(int readTimeoutMillis) throws IOException {
         URI proxy = config.proxy().proxyFor(host);
         Socket raw = new Socket();
+        if ("http".equalsIgnoreCase(config.server().getScheme())) {
+            // plain HTTP: only test doubles (fabric8's mock server) and kubectl proxy serve it
+            raw.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
+            raw.setSoTimeout(readTimeoutMillis);
+            return raw;
+        }
         try {
             if (proxy == null) {
                 raw.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);

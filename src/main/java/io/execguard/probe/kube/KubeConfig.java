@@ -37,6 +37,11 @@ public record KubeConfig(URI server, SSLSocketFactory tls, boolean verifyHostnam
 
     public static final Path SERVICE_ACCOUNT = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
 
+    /** A server trusted through the PEM CA bundle given, hostname verified. */
+    public static KubeConfig of(URI server, byte[] caPem, TokenSource tokens, ProxySettings proxy) {
+        return new KubeConfig(server, trusting(caPem), true, tokens, proxy);
+    }
+
     /** KUBECONFIG when set (tests, running outside a cluster), else the in-cluster service account. */
     public static KubeConfig fromEnv(Map<String, String> env, Clock clock) {
         String kubeconfig = env.get("KUBECONFIG");
