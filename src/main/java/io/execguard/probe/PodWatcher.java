@@ -77,7 +77,7 @@ public final class PodWatcher implements AutoCloseable {
         int failures = 0;
         while (!closed) {
             try {
-                if (resourceVersion == null || !synced) {
+                if (resourceVersion == null) {
                     relist();
                 }
                 long events = this.events.get();
