@@ -1,6 +1,5 @@
 package io.execguard.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -48,6 +47,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "A real host root to time as well; 'none' skips it (default: ${DEFAULT-VALUE}).")
     String hostRoot;
 
+    @Option(names = "--only-host-root",
+            description = "Time the host root only, no synthetic trees (e.g. a tree written beforehand).")
+    boolean onlyHostRoot;
+
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "5",
             description = "Untimed scans per tree first (default: ${DEFAULT-VALUE}).")
     int warmup;
@@ -77,6 +80,9 @@ public final class BenchCommand implements Callable<Integer> {
             if (n < 100) {
                 throw new CommandLine.ParameterException(cl, "--tasks values must be >= 100, got " + n);
             }
+        }
+        if (onlyHostRoot) {
+            taskCounts = List.of();
         }
         long maxHeap = Runtime.getRuntime().maxMemory();
         for (int n : taskCounts) {
@@ -144,8 +150,6 @@ public final class BenchCommand implements Callable<Integer> {
                     p.tasks(), p.processes(), p.pods(), dir, (System.nanoTime() - t0) / 1e9);
             out.flush();
             return time("synthetic " + n, dir);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
         } finally {
             trees.delete(dir);
         }

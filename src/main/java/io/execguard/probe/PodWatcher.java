@@ -151,7 +151,6 @@ public final class PodWatcher implements AutoCloseable {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("pod watch: not JSON: " + line, e);
         }
-        events.incrementAndGet();
         String type = ev.path("type").asText();
         JsonNode obj = ev.path("object");
         if (type.equals("ERROR")) {
@@ -168,8 +167,12 @@ public final class PodWatcher implements AutoCloseable {
             }
             case "DELETED" -> pods.remove(obj.path("metadata").path("uid").asText());
             case "BOOKMARK" -> bookmarks.incrementAndGet();
-            default -> LOG.debug("node {}: pod watch: ignoring event type {}", nodeName, type);
+            default -> {
+                LOG.debug("node {}: pod watch: ignoring event type {}", nodeName, type);
+                return;
+            }
         }
+        events.incrementAndGet();
         if (rv != null) {
             resourceVersion = rv;
         }
