@@ -10,6 +10,7 @@
 #   LIMIT=96m             stands in for the pod's memory limit (-XX:MaxRAM; in a pod the JVM reads the cgroup)
 #   JVM_FLAGS             default: the chart's probe.jvmOptions (helm/execguard/values.yaml) + -XX:MaxRAM=$LIMIT
 #   MALLOC_ARENA_MAX      default 1, as the chart sets it for the probe
+#   AOT=1                 (default) train the AOT cache the flags name (hack/aot-train.sh) and use it; 0: without
 #   NMT=1                 also print the JVM's native memory summary at the end of each loop (costs ~2 MiB)
 # For each size it
 #   1. writes a synthetic busy node (io.execguard.bench.BusyNode, cgroup v2) under /dev/shm,
@@ -33,6 +34,7 @@ INTERVAL=${INTERVAL:-15s}
 LIMIT=${LIMIT:-96m}
 CHART_FLAGS=$(awk '/^probe:/{p=1} p && /jvmOptions:/{sub(/^[^"]*"/,""); sub(/".*$/,""); print; exit}' helm/execguard/values.yaml)
 JVM_FLAGS=${JVM_FLAGS:-"$CHART_FLAGS -XX:MaxRAM=$LIMIT"}
+AOT=${AOT:-1}
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-1}
 JAR=$BUILD/execguard.jar
 BASE=/dev/shm; [ -d /dev/shm ] && [ -w /dev/shm ] || BASE=${TMPDIR:-/tmp}
@@ -55,6 +57,14 @@ done
 mvn -B -q -o -DbuildDir="$BUILD" dependency:build-classpath -Dmdep.outputFile="$WORK/cp" -Dmdep.includeScope=test >/dev/null 2>&1 \
   || mvn -B -q -DbuildDir="$BUILD" dependency:build-classpath -Dmdep.outputFile="$WORK/cp" -Dmdep.includeScope=test >/dev/null
 CP="$BUILD/test-classes:$BUILD/classes:$(cat "$WORK/cp")"
+if [[ $JVM_FLAGS == *-XX:AOTCache=* ]]; then
+  if [ "$AOT" = 1 ]; then   # the image's cache, trained here for this runtime and jar (hack/aot-train.sh)
+    bash hack/aot-train.sh "$JAVA" "$JAR" "$WORK/probe.aot" >&2
+    JVM_FLAGS=$(echo "$JVM_FLAGS" | sed "s|-XX:AOTCache=[^ ]*|-XX:AOTCache=$WORK/probe.aot|")
+  else
+    JVM_FLAGS=$(echo "$JVM_FLAGS" | sed 's|-XX:AOTCache=[^ ]*||')
+  fi
+fi
 gcc -O2 -o "$WORK/readfiles" hack/measure/readfiles.c
 gcc -O2 -pthread -o "$WORK/threads" hack/measure/threads.c
 
@@ -73,19 +83,12 @@ PORT_FILE=$WORK/port
 SERVER_PID=$!
 for _ in $(seq 1 150); do [ -s "$PORT_FILE" ] && break; sleep 0.2; done
 PORT=$(cat "$PORT_FILE")
+# JSON, not YAML: like the in-cluster configuration, it does not load the YAML library
 cat >"$WORK/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: mock
-  cluster: {server: "https://127.0.0.1:$PORT", insecure-skip-tls-verify: true}
-users:
-- name: mock
-  user: {token: "mock"}
-contexts:
-- name: mock
-  context: {cluster: mock, user: mock}
-current-context: mock
+{"apiVersion": "v1", "kind": "Config", "current-context": "mock",
+ "clusters": [{"name": "mock", "cluster": {"server": "https://127.0.0.1:$PORT", "insecure-skip-tls-verify": true}}],
+ "users": [{"name": "mock", "user": {"token": "mock"}}],
+ "contexts": [{"name": "mock", "context": {"cluster": "mock", "user": "mock"}}]}
 EOF
 neh() { curl -sk "https://127.0.0.1:$PORT/apis/execguard.io/v1alpha1/nodeexechealths/soak-node" | tr -d '\n' \
   | grep -o '"tasksScanned" *: *[0-9]*' | grep -o '[0-9]*$' || true; }
@@ -116,7 +119,7 @@ for N in $TASKS; do
   #    threads, for the few seconds this takes: ps cannot read a synthetic tree)
   coproc HELPER { "$WORK/threads" "$N"; }
   read -r _ready made <&"${HELPER[0]}"
-  real=$(ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null | wc -l)
+  real=$( (ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null || true) | wc -l)
   # shellcheck disable=SC2086
   /usr/bin/time -f "%U %S %e %M" -o "$WORK/time-scan" "$JAVA" $JVM_FLAGS -jar "$JAR" scan --host-root / \
     --confirm-seconds 0 --output json >/dev/null 2>&1 || true

@@ -195,7 +195,7 @@ class ProbeRbacKubeIT {
     void permissionTable() {
         List<Row> rows = new ArrayList<>();
         String podPath = "/api/v1/namespaces/" + NS + "/pods/" + probePod.getMetadata().getName();
-        // the probe's own calls (KubeStatusWriter, PodWatcher, ProbeCommand.PolicyCache)
+        // the probe's own calls (KubeStatusWriter, PodWatcher, ProbeRun.PolicyCache)
         allowed(rows, ApiCall.of("get nodes/" + NODE_A, () -> probe.nodes().withName(NODE_A).get()));
         allowed(rows, ApiCall.of("list pods -A fieldSelector spec.nodeName=" + NODE_A,
                 () -> probe.pods().inAnyNamespace().withField("spec.nodeName", NODE_A).list()));

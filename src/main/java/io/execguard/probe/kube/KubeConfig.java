@@ -2,7 +2,6 @@ package io.execguard.probe.kube;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -67,10 +66,14 @@ public record KubeConfig(URI server, SSLSocketFactory tls, boolean verifyHostnam
     @SuppressWarnings("unchecked")
     static KubeConfig fromKubeconfig(Path file, ProxySettings proxy, Clock clock) {
         Map<String, Object> root;
-        try (InputStream in = Files.newInputStream(file)) {
-            root = (Map<String, Object>) new org.yaml.snakeyaml.Yaml(
-                    new org.yaml.snakeyaml.constructor.SafeConstructor(new org.yaml.snakeyaml.LoaderOptions()))
-                    .load(in);
+        try {
+            byte[] bytes = Files.readAllBytes(file);
+            String text = new String(bytes, java.nio.charset.StandardCharsets.UTF_8).strip();
+            // JSON (a kubeconfig may be JSON) without the YAML library; YAML through snakeyaml (in the jar for the
+            // operator), which the in-cluster probe never loads
+            root = text.startsWith("{") ? new com.fasterxml.jackson.databind.ObjectMapper().readValue(bytes, Map.class)
+                    : (Map<String, Object>) new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor
+                            .SafeConstructor(new org.yaml.snakeyaml.LoaderOptions())).load(text);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read kubeconfig " + file, e);
         }

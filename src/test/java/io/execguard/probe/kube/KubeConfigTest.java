@@ -66,6 +66,20 @@ class KubeConfigTest {
         assertEquals(false, c.verifyHostname());
     }
 
+    @Test
+    void aJsonKubeconfigToo(@TempDir Path dir) throws Exception {
+        Path kc = dir.resolve("config.json");
+        Files.writeString(kc, """
+                {"apiVersion": "v1", "kind": "Config", "current-context": "x",
+                 "clusters": [{"name": "c", "cluster": {"server": "https://10.0.0.1:443", "insecure-skip-tls-verify": true}}],
+                 "users": [{"name": "u", "user": {"token": "t0k"}}],
+                 "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}]}
+                """);
+        KubeConfig c = KubeConfig.fromEnv(Map.of("KUBECONFIG", kc.toString()), Clock.systemUTC());
+        assertEquals(URI.create("https://10.0.0.1:443"), c.server());
+        assertEquals("t0k", c.tokens().token());
+    }
+
     private static Path caPem() throws Exception {
         // a real certificate: the JDK's own cacerts has none in PEM, so generate one with keytool-free means:
         // take the first trusted certificate of the default trust store and write it as PEM
