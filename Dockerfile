@@ -50,7 +50,8 @@ ENV JAVA_HOME=/opt/java MALLOC_ARENA_MAX=1
 USER 65532:65532
 # Small-footprint JVM, chosen by measurement (docs/RESOURCES.md). In JDK_JAVA_OPTIONS rather than in
 # the ENTRYPOINT because options on the command line would win over JDK_JAVA_OPTIONS, and the chart
-# sets JDK_JAVA_OPTIONS from probe.jvmOptions / operator.jvmOptions (same string by default):
+# sets JDK_JAVA_OPTIONS from operator.jvmOptions (this string) and probe.jvmOptions (its own, measured:
+# 256k stacks, one C1 thread, 16m code cache, native heap trimming, -XX:AOTCache=/app/probe.aot):
 #   UseSerialGC        one GC thread, the smallest GC data structures; live set ~15 MB, pauses ~1 ms
 #   Xss512k            half the default thread stack (~30 threads)
 #   Min/MaxRAMPercentage=25  heap <= 25 % of the container memory limit (64 MiB at 256 Mi). Both:

@@ -25,8 +25,8 @@ public final class Signals {
 
     private static final Map<String, Integer> NUMBERS = Map.of("HUP", 1, "KILL", 9, "TERM", 15);
     /**
-     * The native handles, linked at the first signal: linking the foreign-function API loads ~200 classes (about
-     * 1.5 MiB of metaspace) that a probe which never repairs should not carry (docs/RESOURCES.md).
+     * The native handles, linked at the first signal: linking the foreign-function API loads ~160 classes that a
+     * probe which never repairs should not carry (docs/RESOURCES.md).
      */
     private static final class Native {
         private static final Linker LINKER = Linker.nativeLinker();
