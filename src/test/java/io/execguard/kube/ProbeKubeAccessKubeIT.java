@@ -22,11 +22,14 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 
 import io.execguard.api.NodeExecHealth;
 import io.execguard.probe.PodWatcherProbe;
+import io.execguard.probe.kube.KubeApiException;
+import io.execguard.probe.kube.ProxySettings;
 
 /**
  * The probe's own Kubernetes access (io.execguard.probe.kube, which replaced fabric8 in the probe) against the real
  * API server, for what fabric8 used to do for it: a bound service-account token that rotates and whose old value
- * is revoked while the probe runs, and the pod watch's resume (resourceVersion, bookmarks).
+ * is revoked while the probe runs, the pod watch's resume (resourceVersion, bookmarks), and HTTPS_PROXY /
+ * NO_PROXY.
  * With the chart's RBAC and admission policy, as a probe pod has them.
  */
 class ProbeKubeAccessKubeIT {
@@ -135,6 +138,131 @@ class ProbeKubeAccessKubeIT {
         }
         // 410 Gone: this API server (v1.37) accepts a watch from a compacted resourceVersion without an error (a
         // list at it is refused with 410), so the relist on 410 is proven against a fake: PodWatcherGoneTest
+    }
+
+    /**
+     * HTTPS_PROXY: the probe tunnels to the API server through an HTTP proxy with CONNECT, sending the proxy's
+     * credentials from the URL; NO_PROXY exempts the API server's address. A small CONNECT proxy in the test.
+     */
+    @Test
+    void itTunnelsThroughTheHttpsProxyUnlessNoProxySaysOtherwise() throws Exception {
+        Pod p = cluster.createPodOn(admin, NS, PREFIX + "-proxied", PROBE_SA, NODE);
+        String token = cluster.podBoundToken(admin, p);
+        try (ConnectProxy proxy = new ConnectProxy("probe:s3cret")) {
+            String url = "http://probe:s3cret@127.0.0.1:" + proxy.port();
+            var viaProxy = cluster.probeApi(token, ProxySettings.fromEnv(Map.of("HTTPS_PROXY", url)));
+            var node = viaProxy.get("/api/v1/nodes/" + NODE);
+            assertEquals(NODE, node.path("metadata").path("name").asText());
+            String target = java.net.URI.create(cluster.server()).getAuthority();
+            assertEquals(List.of("CONNECT " + target + " authorized"), proxy.seen());
+
+            var exempt = cluster.probeApi(token, ProxySettings.fromEnv(Map.of("HTTPS_PROXY", url,
+                    "NO_PROXY", "localhost,127.0.0.0/8")));
+            assertEquals(NODE, exempt.get("/api/v1/nodes/" + NODE).path("metadata").path("name").asText());
+            assertEquals(1, proxy.seen().size(), "NO_PROXY: direct, the proxy saw nothing more");
+
+            var noCredentials = cluster.probeApi(token, ProxySettings.fromEnv(Map.of("HTTPS_PROXY",
+                    "http://127.0.0.1:" + proxy.port())));
+            KubeApiException e = org.junit.jupiter.api.Assertions.assertThrows(KubeApiException.class,
+                    () -> noCredentials.get("/api/v1/nodes/" + NODE));
+            assertTrue(e.getMessage().contains("407"), e.getMessage());
+        }
+    }
+
+    /** A CONNECT-only HTTP proxy requiring Basic credentials; records what it was asked. */
+    private static final class ConnectProxy implements AutoCloseable {
+        private final java.net.ServerSocket server;
+        private final String credentials;
+        private final List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        ConnectProxy(String userPassword) throws java.io.IOException {
+            server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+            credentials = "Basic " + java.util.Base64.getEncoder().encodeToString(userPassword.getBytes());
+            Thread t = new Thread(this::accept, PREFIX + "-proxy");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        List<String> seen() {
+            return List.copyOf(seen);
+        }
+
+        private void accept() {
+            while (!server.isClosed()) {
+                try {
+                    java.net.Socket client = server.accept();
+                    Thread t = new Thread(() -> handle(client), PREFIX + "-proxy-conn");
+                    t.setDaemon(true);
+                    t.start();
+                } catch (java.io.IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private void handle(java.net.Socket client) {
+            try (client) {
+                var in = client.getInputStream();
+                String request = line(in);
+                String auth = null;
+                for (String h = line(in); h != null && !h.isEmpty(); h = line(in)) {
+                    if (h.toLowerCase(java.util.Locale.ROOT).startsWith("proxy-authorization:")) {
+                        auth = h.substring(h.indexOf(':') + 1).trim();
+                    }
+                }
+                String[] parts = request.split(" ");
+                boolean ok = credentials.equals(auth);
+                seen.add(parts[0] + " " + parts[1] + (ok ? " authorized" : " refused"));
+                var out = client.getOutputStream();
+                if (!ok || !parts[0].equals("CONNECT")) {
+                    out.write("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n".getBytes());
+                    out.flush();
+                    return;
+                }
+                int colon = parts[1].lastIndexOf(':');
+                try (java.net.Socket upstream = new java.net.Socket(parts[1].substring(0, colon),
+                        Integer.parseInt(parts[1].substring(colon + 1)))) {
+                    out.write("HTTP/1.1 200 Connection established\r\n\r\n".getBytes());
+                    out.flush();
+                    Thread up = new Thread(() -> pump(client, upstream), PREFIX + "-proxy-up");
+                    up.setDaemon(true);
+                    up.start();
+                    pump(upstream, client);
+                    up.join(5000);
+                }
+            } catch (java.io.IOException | InterruptedException | RuntimeException e) {
+                // the probe closed its connection
+            }
+        }
+
+        private static void pump(java.net.Socket from, java.net.Socket to) {
+            try {
+                from.getInputStream().transferTo(to.getOutputStream());
+                to.shutdownOutput();
+            } catch (java.io.IOException e) {
+                // closed
+            }
+        }
+
+        private static String line(java.io.InputStream in) throws java.io.IOException {
+            StringBuilder b = new StringBuilder();
+            int c;
+            while ((c = in.read()) >= 0 && c != '\n') {
+                if (c != '\r') {
+                    b.append((char) c);
+                }
+            }
+            return c < 0 && b.isEmpty() ? null : b.toString();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            server.close();
+        }
     }
 
     private static boolean refused(String token) {

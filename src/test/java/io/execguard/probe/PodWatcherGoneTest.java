@@ -88,4 +88,18 @@ class PodWatcherGoneTest {
             out.write(b);
         }
     }
+
+    @Test
+    void backoffDoublesToThirtySecondsWithJitterBetweenHalfAndAllOfTheStep() {
+        for (int failures = 1; failures <= 12; failures++) {
+            long step = Math.min(30_000, 1000L << Math.min(failures - 1, 10));
+            java.util.Set<Long> seen = new java.util.HashSet<>();
+            for (int i = 0; i < 200; i++) {
+                long ms = PodWatcher.backoff(failures).toMillis();
+                assertTrue(ms >= step / 2 && ms <= step, failures + ": " + ms);
+                seen.add(ms);
+            }
+            assertTrue(seen.size() > 20, "jittered, not in step: " + seen.size());
+        }
+    }
 }
