@@ -217,7 +217,7 @@ class AdmissionPolicyKubeIT {
 
     /**
      * status.remediation is the operator's: the probe's pod-bound token can neither set, change nor remove it, on
-     * its own report; its ordinary status writes (the real {@link KubeStatusWriter}: a merge patch of the probe's fields; a status PUT carrying the
+     * its own report; its ordinary status writes (the real {@link KubeStatusWriter}: a JSON patch of the probe's fields; a status PUT carrying the
      * operator's value back) pass, and the operator's value survives them.
      */
     @Test
@@ -254,7 +254,7 @@ class AdmissionPolicyKubeIT {
                 .editStatus(n -> withRemediation(n, decided.getAction(), decided.getReason(), decided.getSince())));
         assertEquals(200, operatorWrite.code(), operatorWrite.toString());
 
-        // the probe's ordinary writes keep it: the real writer (merge patch of its own fields) and a status PUT
+        // the probe's ordinary writes keep it: the real writer (JSON patch of its own fields) and a status PUT
         new KubeStatusWriter(cluster.probeApi(boundToken), NODE_A, "admission-it").write(new ProbeReport("Healthy", List.of(), false,
                 new ProbeReport.Summary(0, 0, Map.of(), null), null, 7, 42, List.of(), 1), Instant.now());
         assertEquals("admission-it", status().getProbeVersion());

@@ -76,11 +76,6 @@ public final class KubeApi {
         return call("POST", path, "application/json", body, false);
     }
 
-    /** A JSON merge patch (RFC 7386): fields set to null are removed, absent fields are left as they are. */
-    public JsonNode mergePatch(String path, Object patch) {
-        return call("PATCH", path, "application/merge-patch+json", patch, false);
-    }
-
     /** A JSON patch (RFC 6902): a list of operations. */
     public JsonNode jsonPatch(String path, Object operations) {
         return call("PATCH", path, "application/json-patch+json", operations, false);
