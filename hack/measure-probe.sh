@@ -1,88 +1,174 @@
 #!/usr/bin/env bash
-# Measures what docs/RESOURCES.md records: the probe's RSS and CPU while scanning a busy node.
+# Prints every figure of docs/RESOURCES.md (issue #13's table), side by side with its anchor:
 #   bash hack/measure-probe.sh [JAVA] [SECONDS]
-# JAVA: the java binary to run the jar with (default $JAVA_HOME/bin/java; pass a jlink'd runtime's
-# bin/java to measure the image's runtime). Needs target/execguard.jar and the test classes
-# (mvn -DskipTests package test-compile). It
-#   1. writes a 50,000-task synthetic busy node (io.execguard.bench.BusyNode) under /dev/shm,
-#   2. times `execguard scan` and `execguard bench` on it under /usr/bin/time (peak RSS, CPU),
-#   3. starts fabric8's mock API server (HTTPS, CRUD) and runs `execguard probe` against the tree
-#      for SECONDS (default 90), sampling VmRSS and utime+stime from /proc/PID every 5 s.
-# JVM_FLAGS overrides the flags (default: the Dockerfile's, with -XX:MaxRAM standing in for the
-# container memory limit the JVM would see in a pod).
+# JAVA: the java binary (default $JAVA_HOME/bin/java; pass a jlink'd runtime's bin/java, as the image has,
+# to measure the image: it has no CDS archive, the full JDK does). SECONDS: how long the probe loop runs per
+# size (default 300). Needs target/execguard.jar and the test classes (mvn -DskipTests package test-compile),
+# gcc (the C reader, the thread helper), strace (the C reader's file list).
+# Environment:
+#   TASKS="10000 50000"   tree sizes          INTERVAL=15s   the probe's SCAN_INTERVAL
+#   LIMIT=96m             stands in for the pod's memory limit (-XX:MaxRAM; in a pod the JVM reads the cgroup)
+#   JVM_FLAGS             default: the chart's probe.jvmOptions (helm/execguard/values.yaml) + -XX:MaxRAM=$LIMIT
+#   MALLOC_ARENA_MAX      default 1, as the chart sets it for the probe
+#   AOT=1                 (default) train the AOT cache the flags name (hack/aot-train.sh) and use it; 0: without
+#   NMT=1                 also print the JVM's native memory summary at the end of each loop (costs ~2 MiB)
+# For each size it
+#   1. writes a synthetic busy node (io.execguard.bench.BusyNode, cgroup v2) under /dev/shm,
+#   2. in-process scan: `execguard bench --host-root TREE` (CPU per scan of the process) against
+#      hack/measure/readfiles.c reading the same files (the list is what strace saw the scan open),
+#   3. cold: `execguard scan --host-root /` once (JVM start to exit) against `ps -eLo pid,tid,stat,wchan`, both on
+#      the real /proc made busy by hack/measure/threads.c (N real tasks; ps cannot read a synthetic tree),
+#      CPU (user + sys) of each,
+#   4. runs `execguard probe` against fabric8's mock API server (HTTPS, CRUD) for SECONDS, sampling VmRSS,
+#      threads and CPU every 5 s: RSS after the first report, at the end, its slope after t = 60 s, and the
+#      average CPU after t = 30 s.
+# The machine is shared: the load average is printed with each figure; CPU times are of the process, not wall.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . hack/jdk.sh
 BUILD=${BUILD:-target}
 JAVA=${1:-$JAVA_HOME/bin/java}
-SECONDS_TO_RUN=${2:-90}
-TASKS=${TASKS:-50000}
-MAXRAM=${MAXRAM:-256m}
-JVM_FLAGS=${JVM_FLAGS:-"-XX:+UseSerialGC -Xss512k -XX:MinRAMPercentage=25 -XX:MaxRAMPercentage=25 -XX:TieredStopAtLevel=1 -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError -XX:MaxRAM=$MAXRAM"}
+SECONDS_TO_RUN=${2:-300}
+TASKS=${TASKS:-"10000 50000"}
+INTERVAL=${INTERVAL:-15s}
+LIMIT=${LIMIT:-96m}
+CHART_FLAGS=$(awk '/^probe:/{p=1} p && /jvmOptions:/{sub(/^[^"]*"/,""); sub(/".*$/,""); print; exit}' helm/execguard/values.yaml)
+JVM_FLAGS=${JVM_FLAGS:-"$CHART_FLAGS -XX:MaxRAM=$LIMIT"}
+AOT=${AOT:-1}
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-1}
 JAR=$BUILD/execguard.jar
-TREE=/dev/shm/execguard-measure-$$
-[ -d /dev/shm ] || TREE=/tmp/execguard-measure-$$
-CP_FILE=$(mktemp)
+BASE=/dev/shm; [ -d /dev/shm ] && [ -w /dev/shm ] || BASE=${TMPDIR:-/tmp}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/execguard-measure-work.XXXXXX")
+TREE=""
 cleanup() {
   [ -n "${PROBE_PID:-}" ] && kill "$PROBE_PID" 2>/dev/null || true
   [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$TREE" "$CP_FILE" "${PORT_FILE:-}"
+  [ -n "$TREE" ] && rm -rf "$TREE"
+  rm -rf "$WORK"
 }
 trap cleanup EXIT
-mvn -B -q -DbuildDir="$BUILD" dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
-CP="$BUILD/test-classes:$BUILD/classes:$(cat "$CP_FILE")"
-
-echo "== runtime: $JAVA ($("$JAVA" -version 2>&1 | head -1)); flags: $JVM_FLAGS"
-"$JAVA_HOME/bin/java" -cp "$CP" io.execguard.install.ProbeSoak tree "$TREE" "$TASKS"
-echo "== host: $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-
-measure() { # label, command...
-  local label=$1; shift
-  local out; out=$(mktemp)
-  /usr/bin/time -f "%e s wall, %U s user, %S s sys, peak RSS %M KiB" -o "$out" "$@" >/dev/null 2>&1 || true
-  echo "$label: $(cat "$out" | tail -1)"
-  rm -f "$out"
-}
-# shellcheck disable=SC2086
-measure "scan (one-shot, --confirm-seconds 0)" "$JAVA" $JVM_FLAGS -jar "$JAR" scan --host-root "$TREE" --confirm-seconds 0 --output json
-# shellcheck disable=SC2086
-measure "scan, default JVM flags           " "$JAVA" -jar "$JAR" scan --host-root "$TREE" --confirm-seconds 0 --output json
-# shellcheck disable=SC2086
-measure "bench --tasks $TASKS (5+7 scans)" "$JAVA" $JVM_FLAGS -jar "$JAR" bench --tasks "$TASKS" --host-root none
-# shellcheck disable=SC2086
-"$JAVA" $JVM_FLAGS -jar "$JAR" bench --tasks "$TASKS" --host-root none | tail -3
-
-PORT_FILE=$(mktemp)
-rm -f "$PORT_FILE"
-"$JAVA_HOME/bin/java" -cp "$CP" io.execguard.install.ProbeSoak server soak-node "$PORT_FILE" >/dev/null 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do [ -s "$PORT_FILE" ] && break; sleep 0.2; done
-PORT=$(cat "$PORT_FILE")
-# shellcheck disable=SC2086
-env -i PATH="$PATH" KUBERNETES_MASTER="https://127.0.0.1:$PORT" KUBERNETES_TRUST_CERTIFICATES=true \
-  KUBERNETES_AUTH_TRYKUBECONFIG=false KUBERNETES_AUTH_TRYSERVICEACCOUNT=false KUBERNETES_NAMESPACE=default \
-  NODE_NAME=soak-node HOST_ROOT="$TREE" SCAN_INTERVAL=10s METRICS_PORT=0 \
-  "$JAVA" $JVM_FLAGS -jar "$JAR" probe >/tmp/execguard-measure-probe.log 2>&1 &
-PROBE_PID=$!
-HZ=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$PROBE_PID/stat"; }
-echo "== probe against the mock API server (SCAN_INTERVAL=10s), sampling every 5 s for ${SECONDS_TO_RUN} s"
-printf "%6s %10s %10s %12s\n" "t(s)" "VmRSS MiB" "VmHWM MiB" "CPU s total"
-start_ticks=""
-peak=0
-for t in $(seq 0 5 "$SECONDS_TO_RUN"); do
-  [ "$t" -gt 0 ] && sleep 5
-  kill -0 "$PROBE_PID" 2>/dev/null || { echo "probe exited:"; tail -20 /tmp/execguard-measure-probe.log; exit 1; }
-  rss=$(awk '/VmRSS/{print $2}' "/proc/$PROBE_PID/status")
-  hwm=$(awk '/VmHWM/{print $2}' "/proc/$PROBE_PID/status")
-  ticks=$(cpu_ticks)
-  if [ "$t" -eq 30 ]; then start_ticks=$ticks; fi
-  [ "$rss" -gt "$peak" ] && peak=$rss
-  printf "%6d %10.1f %10.1f %12.2f\n" "$t" "$(echo "$rss/1024" | bc -l)" "$(echo "$hwm/1024" | bc -l)" "$(echo "$ticks/$HZ" | bc -l)"
+trap 'exit 130' INT TERM
+# trees left by runs that were killed (SIGKILL skips the trap above): their pid is gone
+for d in "$BASE"/execguard-measure-*; do
+  [ -d "$d" ] || continue
+  pid=$(basename "$d" | sed -n 's/^execguard-measure-\([0-9]*\).*/\1/p')
+  [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && { echo "deleting $d (left by process $pid)"; rm -rf "$d"; }
 done
-end_ticks=$(cpu_ticks)
-window=$((SECONDS_TO_RUN - 30))
-echo "steady state (t=30..$SECONDS_TO_RUN s): $(echo "($end_ticks-$start_ticks)/$HZ" | bc -l | xargs printf '%.2f') CPU s in $window s = $(echo "1000*($end_ticks-$start_ticks)/$HZ/$window" | bc -l | xargs printf '%.0f') millicores average"
-NEH=$(curl -sk "https://127.0.0.1:$PORT/apis/execguard.io/v1alpha1/nodeexechealths/soak-node" | tr -d '\n' | grep -o '"tasksScanned" *: *[0-9]*' || true)
-echo "NodeExecHealth/soak-node written: ${NEH:-no}; last probe log lines:"
-tail -3 /tmp/execguard-measure-probe.log
+mvn -B -q -o -DbuildDir="$BUILD" dependency:build-classpath -Dmdep.outputFile="$WORK/cp" -Dmdep.includeScope=test >/dev/null 2>&1 \
+  || mvn -B -q -DbuildDir="$BUILD" dependency:build-classpath -Dmdep.outputFile="$WORK/cp" -Dmdep.includeScope=test >/dev/null
+CP="$BUILD/test-classes:$BUILD/classes:$(cat "$WORK/cp")"
+if [[ $JVM_FLAGS == *-XX:AOTCache=* ]]; then
+  if [ "$AOT" = 1 ]; then   # the image's cache, trained here for this runtime and jar (hack/aot-train.sh)
+    bash hack/aot-train.sh "$JAVA" "$JAR" "$WORK/probe.aot" >&2
+    JVM_FLAGS=$(echo "$JVM_FLAGS" | sed "s|-XX:AOTCache=[^ ]*|-XX:AOTCache=$WORK/probe.aot|")
+  else
+    JVM_FLAGS=$(echo "$JVM_FLAGS" | sed 's|-XX:AOTCache=[^ ]*||')
+  fi
+fi
+gcc -O2 -o "$WORK/readfiles" hack/measure/readfiles.c
+gcc -O2 -pthread -o "$WORK/threads" hack/measure/threads.c
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b > 0 ? a/b : 0)}'; }
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime, ticks
+HZ=$(getconf CLK_TCK)
+
+echo "== $(date -u +%FT%TZ) host: $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "== runtime: $JAVA ($("$JAVA" -version 2>&1 | head -1)), CDS archive: $([ -f "$(dirname "$(dirname "$JAVA")")/lib/server/classes.jsa" ] && echo yes || echo none)"
+echo "== flags: $JVM_FLAGS; MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX; SCAN_INTERVAL=$INTERVAL; loop $SECONDS_TO_RUN s"
+
+PORT_FILE=$WORK/port
+"$JAVA_HOME/bin/java" -cp "$CP" io.execguard.install.ProbeSoak server soak-node "$PORT_FILE" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 150); do [ -s "$PORT_FILE" ] && break; sleep 0.2; done
+PORT=$(cat "$PORT_FILE")
+# JSON, not YAML: like the in-cluster configuration, it does not load the YAML library
+cat >"$WORK/kubeconfig" <<EOF
+{"apiVersion": "v1", "kind": "Config", "current-context": "mock",
+ "clusters": [{"name": "mock", "cluster": {"server": "https://127.0.0.1:$PORT", "insecure-skip-tls-verify": true}}],
+ "users": [{"name": "mock", "user": {"token": "mock"}}],
+ "contexts": [{"name": "mock", "context": {"cluster": "mock", "user": "mock"}}]}
+EOF
+neh() { curl -sk "https://127.0.0.1:$PORT/apis/execguard.io/v1alpha1/nodeexechealths/soak-node" | tr -d '\n' \
+  | grep -o '"tasksScanned" *: *[0-9]*' | grep -o '[0-9]*$' || true; }
+
+declare -A SUMMARY
+for N in $TASKS; do
+  TREE=$BASE/execguard-measure-$$-$N
+  "$JAVA_HOME/bin/java" -cp "$CP" io.execguard.install.ProbeSoak tree "$TREE" "$N" >/dev/null
+  echo
+  echo "=== $N tasks ($(find "$TREE/proc" -maxdepth 1 -name '[0-9]*' | wc -l) processes), tree $TREE"
+
+  # 2. in-process scan against the C reader of the same files
+  # shellcheck disable=SC2086
+  strace -f -qq -e trace=openat -o "$WORK/trace" "$JAVA" $JVM_FLAGS -jar "$JAR" scan --host-root "$TREE" \
+    --confirm-seconds 0 --output json >/dev/null 2>&1 || true
+  grep -v ENOENT "$WORK/trace" | grep -o "\"$TREE/[^\"]*\"" | tr -d '"' | sort -u \
+    | while read -r f; do if [ -f "$f" ]; then echo "$f"; fi; done >"$WORK/files"
+  C=$("$WORK/readfiles" "$WORK/files" 21)
+  c_cpu=$(echo "$C" | sed 's/.*median_cpu_ms \([0-9.]*\).*/\1/')
+  # shellcheck disable=SC2086
+  B=$("$JAVA" $JVM_FLAGS -Xmx$(( (16 << 20) + N * 1024 ))  -jar "$JAR" bench --only-host-root --host-root "$TREE" \
+    --warmup 10 --runs 21 | awk '$1 == "host" {print}')
+  j_cpu=$(echo "$B" | awk '{print $7}'); j_wall=$(echo "$B" | awk '{print $5}')
+  echo "in-process scan: $j_cpu ms CPU/scan ($j_wall ms wall median)  |  C reader of the same $(wc -l <"$WORK/files") files: $c_cpu ms CPU  =>  $(ratio "$j_cpu" "$c_cpu")x   [goal <= 1.1x; was 1.3-1.45x] (load $(load))"
+  SUMMARY[$N,scan]="$(ratio "$j_cpu" "$c_cpu")x"
+
+  # 3. cold scan against ps, both on the real /proc with N real tasks (one helper process of N-1 sleeping
+  #    threads, for the few seconds this takes: ps cannot read a synthetic tree)
+  # never more than half the free PIDs (pid_max is often 32768 and the machine is shared): a larger N is capped
+  pid_max=$(cat /proc/sys/kernel/pid_max); used=$( (ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null || true) | wc -l)
+  want=$N; cap=$(( (pid_max - used) / 2 )); [ "$want" -gt "$cap" ] && want=$cap
+  coproc HELPER { "$WORK/threads" "$want"; }
+  read -r _ready made <&"${HELPER[0]}"
+  real=$( (ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null || true) | wc -l)
+  # shellcheck disable=SC2086
+  /usr/bin/time -f "%U %S %e %M" -o "$WORK/time-scan" "$JAVA" $JVM_FLAGS -jar "$JAR" scan --host-root / \
+    --confirm-seconds 0 --output json >/dev/null 2>&1 || true
+  /usr/bin/time -f "%U %S %e %M" -o "$WORK/time-ps" ps -eLo pid,tid,stat,wchan >/dev/null 2>&1 || true
+  cold=$(tail -1 "$WORK/time-scan"); psr=$(tail -1 "$WORK/time-ps")
+  eval "exec ${HELPER[1]}>&-"; wait "$HELPER_PID" 2>/dev/null || true
+  cold_cpu=$(echo "$cold" | awk '{print $1 + $2}'); ps_cpu=$(echo "$psr" | awk '{print $1 + $2}')
+  echo "cold scan of the real /proc ($real tasks, $made of them the helper's$([ "$want" -lt "$N" ] && echo "; capped at half the free PIDs of pid_max $pid_max")): $cold_cpu s CPU, $(echo "$cold" | awk '{print $3}') s wall, peak RSS $(mib "$(echo "$cold" | awk '{print $4}')") MiB  |  ps -eLo pid,tid,stat,wchan: $ps_cpu s CPU, $(echo "$psr" | awk '{print $3}') s wall  =>  $(ratio "$cold_cpu" "$ps_cpu")x   [goal <= 0.6x; was 1.18x] (load $(load))"
+  SUMMARY[$N,cold]="$(ratio "$cold_cpu" "$ps_cpu")x"
+
+  # 4. the probe loop
+  # shellcheck disable=SC2086
+  env -i PATH="$PATH" MALLOC_ARENA_MAX="$MALLOC_ARENA_MAX" KUBECONFIG="$WORK/kubeconfig" NODE_NAME=soak-node \
+    HOST_ROOT="$TREE" SCAN_INTERVAL="$INTERVAL" METRICS_PORT=0 \
+    "$JAVA" $JVM_FLAGS ${NMT:+-XX:NativeMemoryTracking=summary} -jar "$JAR" probe >"$WORK/probe-$N.log" 2>&1 &
+  PROBE_PID=$!
+  echo "probe loop (load $(load) at start):"
+  printf "%6s %10s %8s %12s\n" "t(s)" "VmRSS MiB" "threads" "CPU s total"
+  first="" start_ticks="" samples=""
+  for t in $(seq 0 5 "$SECONDS_TO_RUN"); do
+    if [ "$t" -gt 0 ]; then sleep 5; fi
+    kill -0 "$PROBE_PID" 2>/dev/null || { echo "probe exited:"; tail -20 "$WORK/probe-$N.log"; exit 1; }
+    rss=$(awk '/VmRSS/{print $2}' "/proc/$PROBE_PID/status"); thr=$(awk '/Threads/{print $2}' "/proc/$PROBE_PID/status")
+    ticks=$(cpu_of "$PROBE_PID")
+    if [ "$t" -eq 30 ]; then start_ticks=$ticks; fi
+    if [ -z "$first" ] && [ "$(neh)" = "$N" ]; then first=$rss; fi
+    if [ "$t" -ge 60 ]; then samples="$samples $t:$rss"; fi
+    if [ $((t % 30)) -eq 0 ]; then printf "%6d %10s %8d %12.2f\n" "$t" "$(mib "$rss")" "$thr" "$(awk -v x="$ticks" -v h="$HZ" 'BEGIN{print x/h}')"; fi
+  done
+  end_ticks=$(cpu_of "$PROBE_PID")
+  mcpu=$(awk -v a="$start_ticks" -v b="$end_ticks" -v h="$HZ" -v w="$((SECONDS_TO_RUN - 30))" 'BEGIN{printf "%.1f", 1000*(b-a)/h/w}')
+  slope=$(echo "$samples" | tr ' ' '\n' | awk -F: 'NF==2 {n++; x=$1/60; y=$2/1024; sx+=x; sy+=y; sxx+=x*x; sxy+=x*y}
+    END {d = n*sxx - sx*sx; printf "%+.2f", (n > 2 && d != 0) ? (n*sxy - sx*sy)/d : 0}')
+  if [ -n "${NMT:-}" ]; then jcmd "$PROBE_PID" VM.native_memory summary | grep -E '^(Total|-)' \
+    | grep -v 'committed=0KB' | sed 's/reserved=[0-9]*KB, //'; fi
+  goal=64; if [ "$N" -gt 10000 ]; then goal=80; fi
+  echo "RSS after the first report: $(mib "${first:-0}") MiB   [NPD requests = limits 80Mi; goal <= $goal MiB; was 108 MiB at 10k]"
+  echo "RSS at $SECONDS_TO_RUN s: $(mib "$rss") MiB, slope after t = 60 s: $slope MiB/min   [EKS agent 30Mi; goal flat; was 128 MiB, +4 MiB/min]"
+  echo "CPU after t = 30 s: $mcpu millicores at $INTERVAL   [NPD 10m; goal <= 10m; was 10.1m at 10k]"
+  echo "threads: $thr   [was 21]; NodeExecHealth tasksScanned: $(neh); load at end $(load)"
+  SUMMARY[$N,loop]="first $(mib "${first:-0}") MiB, end $(mib "$rss") MiB ($slope MiB/min), $mcpu mCPU, $thr threads"
+  kill "$PROBE_PID"; wait "$PROBE_PID" 2>/dev/null || true; PROBE_PID=""
+  rm -rf "$TREE"; TREE=""
+done
+echo
+echo "=== summary ($JVM_FLAGS)"
+for N in $TASKS; do
+  echo "$N tasks: ${SUMMARY[$N,loop]}; in-process scan ${SUMMARY[$N,scan]} C; cold scan ${SUMMARY[$N,cold]} ps"
+done

@@ -1,24 +1,21 @@
 package io.execguard.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import io.execguard.bench.BusyNode;
+import io.execguard.bench.ScratchTrees;
 import io.execguard.bench.SyntheticHost;
 import io.execguard.detect.DetectorSuite;
 import io.execguard.detect.Finding;
@@ -50,6 +47,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "A real host root to time as well; 'none' skips it (default: ${DEFAULT-VALUE}).")
     String hostRoot;
 
+    @Option(names = "--only-host-root",
+            description = "Time the host root only, no synthetic trees (e.g. a tree written beforehand).")
+    boolean onlyHostRoot;
+
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "5",
             description = "Untimed scans per tree first (default: ${DEFAULT-VALUE}).")
     int warmup;
@@ -59,7 +60,7 @@ public final class BenchCommand implements Callable<Integer> {
     int runs;
 
     /** One tree's timings. */
-    record Result(String tree, int tasks, int findings, double medianMillis, double minMillis) {
+    record Result(String tree, int tasks, int findings, double medianMillis, double minMillis, double cpuMillis) {
         double tasksPerSecond() {
             return tasks / (medianMillis / 1000.0);
         }
@@ -80,25 +81,28 @@ public final class BenchCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(cl, "--tasks values must be >= 100, got " + n);
             }
         }
+        if (onlyHostRoot) {
+            taskCounts = List.of();
+        }
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        for (int n : taskCounts) {
+            if (maxHeap < heapNeeded(n)) {
+                throw new CommandLine.ParameterException(cl, String.format(Locale.ROOT, "--tasks %d needs a heap of "
+                        + "at least %d MiB, this JVM has %d MiB: run it with -Xmx%dm (or fewer tasks)", n,
+                        heapNeeded(n) >> 20, maxHeap >> 20, heapNeeded(n) >> 20));
+            }
+        }
         PrintWriter out = cl.getOut();
         List<Result> results = new ArrayList<>();
-        Path base = Files.isDirectory(Path.of("/dev/shm")) && Files.isWritable(Path.of("/dev/shm"))
-                ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir"));
-        for (int n : taskCounts) {
-            Path dir = Files.createTempDirectory(base, "execguard-bench-");
-            try {
-                long t0 = System.nanoTime();
-                SyntheticHost h = SyntheticHost.create(dir, SyntheticHost.CgroupLayout.V2, 30 * 86400.0);
-                BusyNode.Populated p = BusyNode.populate(h, n, 300, 42);
-                out.printf(Locale.ROOT, "built synthetic tree of %d tasks (%d processes, %d pods) in %s in %.1f s%n",
-                        p.tasks(), p.processes(), p.pods(), dir, (System.nanoTime() - t0) / 1e9);
-                out.flush();
-                results.add(time("synthetic " + n, dir));
-            } finally {
-                deleteTree(dir);
+        Path base = ScratchTrees.defaultBase();
+        ScratchTrees.sweepStale(base).forEach(p -> out.println("deleted " + p + ", left behind by an earlier run"));
+        try (ScratchTrees trees = new ScratchTrees(base, "bench")) {
+            for (int n : taskCounts) {
+                results.add(timeSynthetic(trees, n, out));
             }
         }
         if (!"none".equals(hostRoot)) {
+
             try {
                 results.add(time("host " + hostRoot, Path.of(hostRoot)));
             } catch (HostUnreadableException e) {
@@ -106,16 +110,51 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         out.println();
-        out.printf(Locale.ROOT, "%-22s %8s %8s %11s %11s %13s %9s%n", "TREE", "TASKS", "FINDINGS", "MEDIAN ms",
-                "MIN ms", "TASKS/s", "µs/TASK");
+        out.printf(Locale.ROOT, "%-22s %8s %8s %11s %11s %11s %13s %9s%n", "TREE", "TASKS", "FINDINGS", "MEDIAN ms",
+                "MIN ms", "CPU ms", "TASKS/s", "µs/TASK");
         for (Result r : results) {
-            out.printf(Locale.ROOT, "%-22s %8d %8d %11.2f %11.2f %13.0f %9.2f%n", r.tree(), r.tasks(), r.findings(),
-                    r.medianMillis(), r.minMillis(), r.tasksPerSecond(), r.microsPerTask());
+            out.printf(Locale.ROOT, "%-22s %8d %8d %11.2f %11.2f %11.2f %13.0f %9.2f%n", r.tree(), r.tasks(),
+                    r.findings(), r.medianMillis(), r.minMillis(), r.cpuMillis(), r.tasksPerSecond(), r.microsPerTask());
         }
         out.printf(Locale.ROOT, "(%d warm-up + %d timed full scans per tree: cheap pass, deep pass of suspects, "
-                + "cgroups, detectors; no confirmation window)%n", warmup, runs);
+                + "cgroups, detectors; no confirmation window; CPU ms: the process's CPU per scan, mean)%n", warmup,
+                runs);
         out.flush();
         return 0;
+    }
+
+    /**
+     * The heap a bench of {@code tasks} needs (writing the tree, then the snapshot of every task plus the
+     * detectors' working set): measured, the heap after GC peaked at 32 MiB for 50,000 tasks; this is 1.5 times
+     * that, 48 MiB at 50,000 tasks and 22 MiB at 10,000 (docs/RESOURCES.md). Below it bench refuses to start
+     * rather than run out of memory half way.
+     */
+    static long heapNeeded(int tasks) {
+        return (HEAP_BASE_MIB << 20) + (long) tasks * HEAP_BYTES_PER_TASK;
+    }
+
+    static final long HEAP_BASE_MIB = 16;
+    static final long HEAP_BYTES_PER_TASK = 672;
+
+    /** The process's CPU time (all threads: scan, deadline readers, JIT, GC), from /proc/self/stat (10 ms ticks). */
+    private static long cpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+    }
+
+    /** Builds one tree under {@code trees}, times it and deletes it, whatever happens in between. */
+    private Result timeSynthetic(ScratchTrees trees, int n, PrintWriter out) {
+        Path dir = trees.create();
+        try {
+            long t0 = System.nanoTime();
+            SyntheticHost h = SyntheticHost.create(dir, SyntheticHost.CgroupLayout.V2, 30 * 86400.0);
+            BusyNode.Populated p = BusyNode.populate(h, n, 300, 42);
+            out.printf(Locale.ROOT, "built synthetic tree of %d tasks (%d processes, %d pods) in %s in %.1f s%n",
+                    p.tasks(), p.processes(), p.pods(), dir, (System.nanoTime() - t0) / 1e9);
+            out.flush();
+            return time("synthetic " + n, dir);
+        } finally {
+            trees.delete(dir);
+        }
     }
 
     private Result time(String name, Path root) {
@@ -128,6 +167,7 @@ public final class BenchCommand implements Callable<Integer> {
                 findings = suite.detect(reader.read()).size();
             }
             double[] millis = new double[runs];
+            long cpu0 = cpuNanos();
             for (int i = 0; i < runs; i++) {
                 long t0 = System.nanoTime();
                 HostSnapshot s = reader.read();
@@ -136,16 +176,9 @@ public final class BenchCommand implements Callable<Integer> {
                 tasks = s.tasksScanned();
                 findings = f.size();
             }
+            double cpuMillis = (cpuNanos() - cpu0) / 1e6 / runs;
             Arrays.sort(millis);
-            return new Result(name, tasks, findings, millis[runs / 2], millis[0]);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+            return new Result(name, tasks, findings, millis[runs / 2], millis[0], cpuMillis);
         }
     }
 }

@@ -19,7 +19,20 @@ public final class Main implements Runnable {
                 System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", daemon ? "info" : "warn"));
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        if (args.length == 1 && args[0].equals("probe")) {
+            // the DaemonSet's invocation (configured by environment): no command-line library in the probe
+            System.exit(runProbe());
+        }
         System.exit(commandLine().execute(args));
+    }
+
+    private static int runProbe() {
+        try {
+            return ProbeRun.runFromEnvironment();
+        } catch (Exception e) {
+            org.slf4j.LoggerFactory.getLogger(Main.class).error("execguard probe failed", e);
+            return 1;
+        }
     }
 
     /** The configured command line, for tests and main alike. */

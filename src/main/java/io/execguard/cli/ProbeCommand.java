@@ -1,50 +1,20 @@
 package io.execguard.cli;
 
-import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import io.execguard.api.ExecHealthPolicy;
-import io.execguard.api.PolicyResolver;
-import io.execguard.host.DeadlineReader;
-import io.execguard.host.HostPaths;
-import io.execguard.host.HostReader;
-import io.execguard.probe.FindingTracker;
-import io.execguard.probe.HealthServer;
-import io.execguard.probe.KubeStatusWriter;
-import io.execguard.probe.Metrics;
-import io.execguard.probe.PodWatcher;
-import io.execguard.probe.ProbeConfig;
-import io.execguard.probe.ProbeLoop;
-import io.execguard.probe.ProbePolicy;
-import io.execguard.probe.ReportPublisher;
-import io.execguard.repair.ProcHostRepairs;
-import io.execguard.repair.Repairer;
-import io.execguard.repair.Signals;
-
 /**
  * {@code execguard probe}: the per-node DaemonSet process. Configured from the environment
- * ({@link ProbeConfig}); each flag overrides its variable.
+ * ({@link io.execguard.probe.ProbeConfig}); each flag overrides its variable.
  */
 @Command(name = "probe", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Scan this node every interval and keep its NodeExecHealth current (DaemonSet mode).")
 public final class ProbeCommand implements Callable<Integer> {
-
-    private static final Logger LOG = LoggerFactory.getLogger(ProbeCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -68,86 +38,10 @@ public final class ProbeCommand implements Callable<Integer> {
         put(env, "SCAN_INTERVAL", scanInterval);
         put(env, "HEARTBEAT", heartbeat);
         put(env, "METRICS_PORT", metricsPort);
-        ProbeConfig config;
         try {
-            config = ProbeConfig.fromEnv(env);
-        } catch (IllegalArgumentException e) {
+            return ProbeRun.run(env);
+        } catch (ProbeRun.BadConfig e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-        Clock clock = Clock.systemUTC();
-        Metrics metrics = new Metrics();
-        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(
-                // the publisher has its own backoff and always sends the latest report: fail fast
-                new io.fabric8.kubernetes.client.ConfigBuilder(io.fabric8.kubernetes.client.Config.autoConfigure(null))
-                        .withRequestRetryBackoffLimit(1).build()).build();
-             DeadlineReader slow = new DeadlineReader(config.readTimeout(), 32);
-             PodWatcher pods = new PodWatcher(client, config.nodeName())) {
-            pods.start();
-            ReportPublisher publisher = new ReportPublisher(
-                    new KubeStatusWriter(client, config.nodeName(), Main.version()), config.heartbeat(),
-                    config.nodeName(), metrics, clock);
-            ProbeLoop loop = new ProbeLoop(config, new HostReader(new HostPaths(config.hostRoot()), slow, clock)::read,
-                    new FindingTracker(), pods::index, new PolicyCache(client, config)::policy,
-                    publisher, new Repairer(new ProcHostRepairs(config.hostRoot()), config.nodeName()), metrics,
-                    clock);
-            ScheduledExecutorService scans = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scan"));
-            Thread publish = daemon(publisher::runLoop, "publish");
-            try (HealthServer health = new HealthServer(config.metricsPort(), metrics, loop::healthy, loop::ready,
-                    loop::healthDetail)) {
-                LOG.info("node {}: probing {} every {}s, heartbeat {}s, metrics on :{}; repairs (when a policy "
-                        + "enables them) signal with {}", config.nodeName(), config.hostRoot(),
-                        config.scanInterval().toSeconds(), config.heartbeat().toSeconds(), health.port(),
-                        Signals.mechanism());
-                scans.scheduleWithFixedDelay(loop::runOnce, 0, config.scanInterval().toMillis(),
-                        TimeUnit.MILLISECONDS);
-                publish.start();
-                CountDownLatch stop = new CountDownLatch(1);
-                Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-                stop.await();
-            } finally {
-                scans.shutdownNow();
-                publish.interrupt();
-            }
-        }
-        return 0;
-    }
-
-    /**
-     * The probe-side settings of the policy that applies to this node ({@link PolicyResolver}, the rule the
-     * operator uses too), or the documented defaults. Read from the API at most once a minute; the last answer is kept when the
-     * API is unreachable.
-     */
-    static final class PolicyCache {
-        private final KubernetesClient client;
-        private final String nodeName;
-        private final ProbePolicy fallback;
-        private ProbePolicy current;
-        private long readAt = Long.MIN_VALUE;
-
-        PolicyCache(KubernetesClient client, ProbeConfig config) {
-            this.client = client;
-            this.nodeName = config.nodeName();
-            this.fallback = ProbePolicy.defaults(config);
-            this.current = fallback;
-        }
-
-        synchronized ProbePolicy policy() {
-            long now = System.nanoTime();
-            if (readAt != Long.MIN_VALUE && now - readAt < TimeUnit.MINUTES.toNanos(1)) {
-                return current;
-            }
-            readAt = now;
-            try {
-                var node = client.nodes().withName(nodeName).get();
-                Map<String, String> labels = node == null || node.getMetadata().getLabels() == null ? Map.of()
-                        : node.getMetadata().getLabels();
-                var resolved = new PolicyResolver(client.resources(ExecHealthPolicy.class).list().getItems())
-                        .resolve(labels);
-                current = resolved.policy() == null ? fallback : ProbePolicy.from(resolved.spec());
-            } catch (RuntimeException e) {
-                LOG.debug("node {}: cannot read ExecHealthPolicy, keeping the last answer: {}", nodeName, e.toString());
-            }
-            return current;
         }
     }
 
@@ -155,11 +49,5 @@ public final class ProbeCommand implements Callable<Integer> {
         if (value != null) {
             env.put(key, value);
         }
-    }
-
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, "execguard-" + name);
-        t.setDaemon(true);
-        return t;
     }
 }

@@ -9,15 +9,11 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.EventBuilder;
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.ObjectReference;
-import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 
 import io.execguard.api.ConditionTypes;
 import io.execguard.api.FindingSummary;
@@ -28,6 +24,8 @@ import io.execguard.api.NodeRepair;
 import io.execguard.api.Phase;
 import io.execguard.api.ReportedFinding;
 import io.execguard.detect.Finding;
+import io.execguard.probe.kube.KubeApi;
+import io.execguard.probe.kube.KubeApiException;
 import io.execguard.repair.Repair;
 import io.execguard.repair.RepairAction;
 
@@ -44,31 +42,47 @@ public final class KubeStatusWriter implements StatusWriter {
     static final String EVENT_NAMESPACE = "default";
     static final String COMPONENT = "execguard-probe";
 
-    private final KubernetesClient client;
+    static final String NEH_PATH = "/apis/" + NodeExecHealth.GROUP + "/" + NodeExecHealth.VERSION + "/"
+            + NodeExecHealth.PLURAL;
+    /** Every field of the status the probe owns: all but {@code remediation}, the controller's. */
+    static final List<String> PROBE_FIELDS = List.of("phase", "conditions", "summary", "findings",
+            "findingsTruncated", "host", "lastProbeTime", "probeVersion", "scanDurationMillis", "tasksScanned",
+            "observedScanCount", "repairs");
+
+    private final KubeApi api;
     private final String nodeName;
     private final String probeVersion;
-    private Map<String, Condition> lastConditions;
-    private NodeExecHealth cached;
+    private final Map<String, Condition> lastConditions = new HashMap<>();
+    private boolean conditionsSeeded;
+    private Known cached;
 
-    public KubeStatusWriter(KubernetesClient client, String nodeName, String probeVersion) {
-        this.client = client;
+    /** What the probe keeps of its NodeExecHealth: its uid and its Node's uid (from the owner reference). */
+    private record Known(String uid, String nodeUid, JsonNode conditions) {
+    }
+
+    public KubeStatusWriter(KubeApi api, String nodeName, String probeVersion) {
+        this.api = api;
         this.nodeName = nodeName;
         this.probeVersion = probeVersion;
     }
 
     @Override
     public void write(ProbeReport report, Instant probeTime) {
-        NodeExecHealth current = ensureExists();
-        if (lastConditions == null) {
-            lastConditions = new HashMap<>();
-            if (current.getStatus() != null && current.getStatus().getConditions() != null) {
-                current.getStatus().getConditions().forEach(c -> lastConditions.put(c.getType(), c));
+        Known current = ensureExists();
+        if (!conditionsSeeded) {
+            conditionsSeeded = true;
+            for (JsonNode c : current.conditions()) {
+                Condition prev = new Condition();
+                prev.setType(c.path("type").asText());
+                prev.setStatus(c.path("status").asText(null));
+                prev.setLastTransitionTime(c.path("lastTransitionTime").asText(null));
+                lastConditions.put(prev.getType(), prev);
             }
         }
         try {
             patchStatus(report, probeTime);
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 404) {
+        } catch (KubeApiException e) {
+            if (e.code() != 404) {
                 throw e;
             }
             // deleted under us (or the API server lost it): recreate and write once more
@@ -79,25 +93,45 @@ public final class KubeStatusWriter implements StatusWriter {
     }
 
     /**
-     * Read-modify-write of the probe's fields: fabric8 sends the difference as a JSON patch, so the
-     * controller's {@code remediation} is left as the server has it.
+     * Read-modify-write of the probe's fields, as before with fabric8's {@code editStatus}: the current object is
+     * read and a JSON patch (RFC 6902) of the status subresource sets every probe-owned field and removes those
+     * the probe now has no value for; {@code remediation} is never in it, so the controller's decision is left
+     * as the server has it.
      */
     private void patchStatus(ProbeReport report, Instant probeTime) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                client.resources(NodeExecHealth.class).withName(nodeName).editStatus(neh -> {
-                    NodeExecHealthStatus status = neh.getStatus() == null ? new NodeExecHealthStatus() : neh.getStatus();
-                    fill(status, report, probeTime);
-                    neh.setStatus(status);
-                    return neh;
-                });
-                return;
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409 || attempt == 3) {
-                    throw e; // 409: the controller wrote remediation in between; read again and retry
-                }
+        JsonNode current = api.get(NEH_PATH + "/" + nodeName);
+        if (current == null) {
+            throw new KubeApiException(404, "NodeExecHealth " + nodeName + " not found");
+        }
+        api.jsonPatch(NEH_PATH + "/" + nodeName + "/status", jsonPatch(current.get("status"),
+                probeStatus(report, probeTime)));
+    }
+
+    /** The probe-owned fields of the status for this report, as JSON (absent: no value). */
+    ObjectNode probeStatus(ProbeReport report, Instant probeTime) {
+        NodeExecHealthStatus status = new NodeExecHealthStatus();
+        fill(status, report, probeTime);
+        ObjectNode s = api.json().valueToTree(status);
+        s.remove("remediation");
+        return s;
+    }
+
+    /** The operations that turn {@code current} (null: no status yet) into one with {@code desired}'s probe fields. */
+    ArrayNode jsonPatch(JsonNode current, ObjectNode desired) {
+        ArrayNode ops = api.json().createArrayNode();
+        boolean hasStatus = current != null && current.isObject();
+        if (!hasStatus) {
+            ops.addObject().put("op", "add").put("path", "/status").putObject("value");
+        }
+        for (String f : PROBE_FIELDS) {
+            JsonNode v = desired.get(f);
+            if (v != null && !v.isNull()) {
+                ops.addObject().put("op", "add").put("path", "/status/" + f).set("value", v);
+            } else if (hasStatus && current.has(f)) {
+                ops.addObject().put("op", "remove").put("path", "/status/" + f);
             }
         }
+        return ops;
     }
 
     /** Sets every probe-owned field of the status; remediation is not touched. */
@@ -145,30 +179,55 @@ public final class KubeStatusWriter implements StatusWriter {
         Condition prev = lastConditions.get(type);
         String since = prev != null && status.equals(prev.getStatus()) && prev.getLastTransitionTime() != null
                 ? prev.getLastTransitionTime() : now.toString();
-        Condition c = new ConditionBuilder().withType(type).withStatus(status).withReason(reason).withMessage(message)
-                .withLastTransitionTime(since).build();
+        Condition c = new Condition();
+        c.setType(type);
+        c.setStatus(status);
+        c.setReason(reason);
+        c.setMessage(message);
+        c.setLastTransitionTime(since);
         lastConditions.put(type, c);
         return c;
     }
 
-    private NodeExecHealth ensureExists() {
+    private Known ensureExists() {
         if (cached != null) {
             return cached;
         }
-        var resources = client.resources(NodeExecHealth.class);
-        NodeExecHealth existing = resources.withName(nodeName).get();
+        JsonNode existing = api.get(NEH_PATH + "/" + nodeName);
         if (existing == null) {
-            Node node = client.nodes().withName(nodeName).get();
+            JsonNode node = api.get("/api/v1/nodes/" + nodeName);
             if (node == null) {
                 // the Node was deleted (a DaemonSet pod only starts on a registered node): a report without its
                 // owner reference would outlive the node forever, so none is written; the publisher retries
                 throw new NodeMissingException(nodeName);
             }
-            existing = resources.resource(NodeExecHealth.forNode(node)).create();
+            existing = api.create(NEH_PATH, forNode(nodeName, node.path("metadata").path("uid").asText()));
             LOG.info("node {}: created NodeExecHealth", nodeName);
         }
-        cached = existing;
-        return existing;
+        String nodeUid = null;
+        for (JsonNode o : existing.path("metadata").path("ownerReferences")) {
+            if ("Node".equals(o.path("kind").asText())) {
+                nodeUid = o.path("uid").asText(null);
+                break;
+            }
+        }
+        cached = new Known(existing.path("metadata").path("uid").asText(null), nodeUid,
+                existing.path("status").path("conditions"));
+        return cached;
+    }
+
+    /**
+     * {@link NodeExecHealth#forNode} as JSON: named after the node, {@code spec.nodeName}, owned by the Node
+     * (no blockOwnerDeletion: that would need delete permission on Nodes).
+     */
+    ObjectNode forNode(String name, String nodeUid) {
+        ObjectNode neh = api.json().createObjectNode();
+        neh.put("apiVersion", NodeExecHealth.GROUP + "/" + NodeExecHealth.VERSION).put("kind", NodeExecHealth.KIND);
+        ObjectNode meta = neh.putObject("metadata").put("name", name);
+        meta.putArray("ownerReferences").addObject().put("apiVersion", "v1").put("kind", "Node").put("name", name)
+                .put("uid", nodeUid);
+        neh.putObject("spec").put("nodeName", name);
+        return neh;
     }
 
     @Override
@@ -201,35 +260,35 @@ public final class KubeStatusWriter implements StatusWriter {
 
     /** One Event on the Node and one on this node's NodeExecHealth (once it is known). */
     private void emitOnBoth(String reason, String message, boolean warning, Instant when, String id) {
-        emit(nodeRef(), reason, message, warning, when, id);
-        NodeExecHealth neh = cached;
+        Known neh = cached;
+        emit(ref("v1", "Node", neh == null ? null : neh.nodeUid()), reason, message, warning, when, id);
         if (neh != null) {
-            emit(new ObjectReferenceBuilder().withApiVersion(neh.getApiVersion()).withKind(NodeExecHealth.KIND)
-                    .withName(nodeName).withUid(neh.getMetadata().getUid()).build(), reason, message, warning, when,
-                    id);
+            emit(ref(NodeExecHealth.GROUP + "/" + NodeExecHealth.VERSION, NodeExecHealth.KIND, neh.uid()), reason,
+                    message, warning, when, id);
         }
     }
 
-    private ObjectReference nodeRef() {
-        NodeExecHealth neh = cached;
-        String nodeUid = neh == null || neh.getMetadata().getOwnerReferences() == null ? null
-                : neh.getMetadata().getOwnerReferences().stream().filter(o -> "Node".equals(o.getKind()))
-                    .map(io.fabric8.kubernetes.api.model.OwnerReference::getUid).findFirst().orElse(null);
-        return new ObjectReferenceBuilder().withApiVersion("v1").withKind("Node").withName(nodeName)
-                .withUid(nodeUid).build();
+    private ObjectNode ref(String apiVersion, String kind, String uid) {
+        ObjectNode r = api.json().createObjectNode().put("apiVersion", apiVersion).put("kind", kind)
+                .put("name", nodeName);
+        if (uid != null) {
+            r.put("uid", uid);
+        }
+        return r;
     }
 
-    private void emit(ObjectReference ref, String reason, String message, boolean warning, Instant when, String id) {
-        String name = nodeName + "." + Integer.toHexString((ref.getKind() + id + reason + when).hashCode());
-        Event ev = new EventBuilder().withNewMetadata().withName(name).withNamespace(EVENT_NAMESPACE).endMetadata()
-                .withInvolvedObject(ref).withReason(reason).withMessage(truncate(message, 1024))
-                .withType(warning ? "Warning" : "Normal").withFirstTimestamp(when.toString())
-                .withLastTimestamp(when.toString()).withCount(1)
-                .withNewSource().withComponent(COMPONENT).withHost(nodeName).endSource().build();
+    private void emit(ObjectNode ref, String reason, String message, boolean warning, Instant when, String id) {
+        String name = nodeName + "." + Integer.toHexString((ref.path("kind").asText() + id + reason + when).hashCode());
+        ObjectNode ev = api.json().createObjectNode().put("apiVersion", "v1").put("kind", "Event");
+        ev.putObject("metadata").put("name", name).put("namespace", EVENT_NAMESPACE);
+        ev.set("involvedObject", ref);
+        ev.put("reason", reason).put("message", truncate(message, 1024)).put("type", warning ? "Warning" : "Normal")
+                .put("firstTimestamp", when.toString()).put("lastTimestamp", when.toString()).put("count", 1);
+        ev.putObject("source").put("component", COMPONENT).put("host", nodeName);
         try {
-            client.v1().events().inNamespace(EVENT_NAMESPACE).resource(ev).create();
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 409) {
+            api.create("/api/v1/namespaces/" + EVENT_NAMESPACE + "/events", ev);
+        } catch (KubeApiException e) {
+            if (e.code() != 409) {
                 throw e;
             }
         }

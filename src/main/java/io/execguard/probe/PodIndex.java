@@ -9,9 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.fabric8.kubernetes.api.model.ContainerStatus;
-import io.fabric8.kubernetes.api.model.Pod;
-
 import io.execguard.detect.Cause;
 import io.execguard.detect.Finding;
 import io.execguard.detect.FindingType;
@@ -27,42 +24,26 @@ public final class PodIndex {
 
     private final Map<String, PodRef> byContainer = new HashMap<>();
     private final Map<String, PodRef> byUid = new HashMap<>();
-    private final List<Pod> pods;
+    private final List<PodInfo> pods;
 
-    public PodIndex(Collection<Pod> pods) {
+    public PodIndex(Collection<PodInfo> pods) {
         this.pods = List.copyOf(pods);
-        for (Pod p : this.pods) {
-            String ns = p.getMetadata().getNamespace();
-            String name = p.getMetadata().getName();
-            String uid = p.getMetadata().getUid();
-            if (uid != null) {
-                byUid.put(uid, new PodRef(ns, name, uid, null));
+        for (PodInfo p : this.pods) {
+            if (p.uid() != null) {
+                byUid.put(p.uid(), new PodRef(p.namespace(), p.name(), p.uid(), null));
             }
-            if (p.getStatus() == null) {
-                continue;
-            }
-            List<ContainerStatus> all = new ArrayList<>();
-            addAll(all, p.getStatus().getInitContainerStatuses());
-            addAll(all, p.getStatus().getContainerStatuses());
-            addAll(all, p.getStatus().getEphemeralContainerStatuses());
-            for (ContainerStatus cs : all) {
-                String id = containerId(cs.getContainerID());
+            for (PodInfo.Container cs : p.containers()) {
+                String id = containerId(cs.containerId());
                 if (id != null) {
-                    byContainer.put(id, new PodRef(ns, name, uid, cs.getName()));
+                    byContainer.put(id, new PodRef(p.namespace(), p.name(), p.uid(), cs.name()));
                 }
             }
         }
     }
 
-    /** The pods indexed, as the informer's cache had them. */
-    public List<Pod> pods() {
+    /** The pods indexed, as the watch's cache had them. */
+    public List<PodInfo> pods() {
         return pods;
-    }
-
-    private static void addAll(List<ContainerStatus> to, List<ContainerStatus> from) {
-        if (from != null) {
-            to.addAll(from);
-        }
     }
 
     /** {@code containerd://abc…} → {@code abc…}; null when absent. */
@@ -90,8 +71,8 @@ public final class PodIndex {
      */
     public List<Finding> stuckTerminating(Instant now, Duration threshold, List<Finding> hostFindings) {
         List<Finding> out = new ArrayList<>();
-        for (Pod p : pods) {
-            String ts = p.getMetadata().getDeletionTimestamp();
+        for (PodInfo p : pods) {
+            String ts = p.deletionTimestamp();
             if (ts == null) {
                 continue;
             }
@@ -100,12 +81,12 @@ public final class PodIndex {
             if (now.isBefore(due)) {
                 continue;
             }
-            String uid = p.getMetadata().getUid();
+            String uid = p.uid();
             Finding evidence = hostFindings.stream()
                     .filter(f -> f.type() != FindingType.PodStuckTerminating)
                     .filter(f -> { PodRef r = attribute(f); return r != null && r.uid() != null && r.uid().equals(uid); })
                     .findFirst().orElse(null);
-            String who = p.getMetadata().getNamespace() + "/" + p.getMetadata().getName();
+            String who = p.namespace() + "/" + p.name();
             long overdue = Duration.between(graceEnded, now).toSeconds();
             String msg = "pod " + who + " was deleted " + io.execguard.detect.Evidence.duration(overdue)
                     + " past its grace period and is still terminating"

@@ -24,32 +24,38 @@ import java.util.Optional;
 public final class Signals {
 
     private static final Map<String, Integer> NUMBERS = Map.of("HUP", 1, "KILL", 9, "TERM", 15);
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(
-            java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
-    private static final Optional<MethodHandle> PIDFD_OPEN = find("pidfd_open",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final Optional<MethodHandle> PIDFD_SEND_SIGNAL = find("pidfd_send_signal",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                    ValueLayout.JAVA_INT));
-    private static final Optional<MethodHandle> KILL = find("kill",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final Optional<MethodHandle> CLOSE = find("close",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    /**
+     * The native handles, linked at the first signal: linking the foreign-function API loads ~160 classes that a
+     * probe which never repairs should not carry (docs/RESOURCES.md).
+     */
+    private static final class Native {
+        private static final Linker LINKER = Linker.nativeLinker();
+        private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+        private static final VarHandle ERRNO = CALL_STATE.varHandle(
+                java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+        private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
+        private static final Optional<MethodHandle> PIDFD_OPEN = find("pidfd_open",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        private static final Optional<MethodHandle> PIDFD_SEND_SIGNAL = find("pidfd_send_signal",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_INT));
+        private static final Optional<MethodHandle> KILL = find("kill",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        private static final Optional<MethodHandle> CLOSE = find("close",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+
+        private static Optional<MethodHandle> find(String name, FunctionDescriptor d) {
+            return LINKER.defaultLookup().find(name).map(a -> LINKER.downcallHandle(a, d, CAPTURE));
+        }
+    }
 
     private Signals() {
     }
 
-    private static Optional<MethodHandle> find(String name, FunctionDescriptor d) {
-        return LINKER.defaultLookup().find(name).map(a -> LINKER.downcallHandle(a, d, CAPTURE));
-    }
-
-    /** How signals are sent in this runtime, for logs. */
+    /** How signals are sent in this runtime, for logs (without linking anything yet). */
     public static String mechanism() {
-        return (PIDFD_OPEN.isPresent() && PIDFD_SEND_SIGNAL.isPresent() ? "pidfd_send_signal" : "kill(2)")
-                + " via the foreign-function API (Java " + Runtime.version().feature() + ")";
+        return "pidfd_send_signal (else kill(2)) via the foreign-function API, linked at the first repair (Java "
+                + Runtime.version().feature() + ")";
     }
 
     /**
@@ -63,10 +69,10 @@ public final class Signals {
             throw new IOException("unsupported signal " + signal);
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            if (PIDFD_OPEN.isPresent() && PIDFD_SEND_SIGNAL.isPresent() && CLOSE.isPresent()) {
-                int fd = (int) PIDFD_OPEN.get().invokeExact(state, pid, 0);
-                int errno = fd < 0 ? (int) ERRNO.get(state, 0L) : 0;
+            MemorySegment state = arena.allocate(Native.CALL_STATE);
+            if (Native.PIDFD_OPEN.isPresent() && Native.PIDFD_SEND_SIGNAL.isPresent() && Native.CLOSE.isPresent()) {
+                int fd = (int) Native.PIDFD_OPEN.get().invokeExact(state, pid, 0);
+                int errno = fd < 0 ? (int) Native.ERRNO.get(state, 0L) : 0;
                 if (errno == 3) { // ESRCH
                     return false;
                 }
@@ -79,18 +85,18 @@ public final class Signals {
                         if (!ProcStart.matches(procRoot, pid, startTimeTicks)) {
                             return false;
                         }
-                        int rc = (int) PIDFD_SEND_SIGNAL.get().invokeExact(state, fd, (int) sig, MemorySegment.NULL,
+                        int rc = (int) Native.PIDFD_SEND_SIGNAL.get().invokeExact(state, fd, (int) sig, MemorySegment.NULL,
                                 0);
                         return check(rc, state, signal, pid);
                     } finally {
-                        int ignored = (int) CLOSE.get().invokeExact(state, fd);
+                        int ignored = (int) Native.CLOSE.get().invokeExact(state, fd);
                     }
                 }
             }
             if (!ProcStart.matches(procRoot, pid, startTimeTicks)) {
                 return false;
             }
-            int rc = (int) KILL.orElseThrow(() -> new IOException("libc has no kill()")).invokeExact(state, pid,
+            int rc = (int) Native.KILL.orElseThrow(() -> new IOException("libc has no kill()")).invokeExact(state, pid,
                     (int) sig);
             return check(rc, state, signal, pid);
         } catch (IOException | RuntimeException | Error e) {
@@ -104,7 +110,7 @@ public final class Signals {
         if (rc == 0) {
             return true;
         }
-        int errno = (int) ERRNO.get(state, 0L);
+        int errno = (int) Native.ERRNO.get(state, 0L);
         if (errno == 3) { // ESRCH: it died in between
             return false;
         }

@@ -55,6 +55,7 @@ class AdmissionPolicyKubeIT {
     static Pod probePod;
     /** Token bound to the Pod on node A: carries authentication.kubernetes.io/node-name=A. */
     static KubernetesClient bound;
+    static String boundToken;
     /** Same service account, plain TokenRequest: no node claim. */
     static KubernetesClient unbound;
     static KubernetesClient operator;
@@ -76,7 +77,8 @@ class AdmissionPolicyKubeIT {
         nodeA = cluster.createNode(admin, NODE_A, Map.of());
         nodeB = cluster.createNode(admin, NODE_B, Map.of());
         probePod = cluster.createPodOn(admin, NS, PREFIX + "-probe", PROBE_SA, NODE_A);
-        bound = cluster.withToken(cluster.podBoundToken(admin, probePod));
+        boundToken = cluster.podBoundToken(admin, probePod);
+        bound = cluster.withToken(boundToken);
         unbound = cluster.withToken(cluster.token(admin, NS, PROBE_SA));
         operator = cluster.withToken(cluster.token(admin, NS, OPERATOR_SA));
         // the policy and the extra role take effect asynchronously: wait until a dry-run create shows both
@@ -215,7 +217,7 @@ class AdmissionPolicyKubeIT {
 
     /**
      * status.remediation is the operator's: the probe's pod-bound token can neither set, change nor remove it, on
-     * its own report; its ordinary status writes (the real {@link KubeStatusWriter}, a status PUT carrying the
+     * its own report; its ordinary status writes (the real {@link KubeStatusWriter}: a JSON patch of the probe's fields; a status PUT carrying the
      * operator's value back) pass, and the operator's value survives them.
      */
     @Test
@@ -253,7 +255,7 @@ class AdmissionPolicyKubeIT {
         assertEquals(200, operatorWrite.code(), operatorWrite.toString());
 
         // the probe's ordinary writes keep it: the real writer (JSON patch of its own fields) and a status PUT
-        new KubeStatusWriter(bound, NODE_A, "admission-it").write(new ProbeReport("Healthy", List.of(), false,
+        new KubeStatusWriter(cluster.probeApi(boundToken), NODE_A, "admission-it").write(new ProbeReport("Healthy", List.of(), false,
                 new ProbeReport.Summary(0, 0, Map.of(), null), null, 7, 42, List.of(), 1), Instant.now());
         assertEquals("admission-it", status().getProbeVersion());
         ApiCall put = ApiCall.of("probe: update A/status carrying remediation back", () -> bound

@@ -166,6 +166,23 @@ public final class KubeCluster {
     }
 
     /** Writes a kubeconfig that authenticates with the token (for processes: KUBECONFIG=...). */
+    /** The probe's own API access (not fabric8) with this token, trusting the cluster CA. */
+    public io.execguard.probe.kube.KubeApi probeApi(String token) {
+        return probeApi(token, io.execguard.probe.kube.ProxySettings.DIRECT);
+    }
+
+    /** The same through a proxy. */
+    public io.execguard.probe.kube.KubeApi probeApi(String token, io.execguard.probe.kube.ProxySettings proxy) {
+        try {
+            return new io.execguard.probe.kube.KubeApi(io.execguard.probe.kube.KubeConfig.of(
+                    java.net.URI.create(server()), Files.readAllBytes(caFile()),
+                    io.execguard.probe.kube.TokenSource.fixed(token), proxy),
+                    io.execguard.probe.kube.KubeApi.mapper(), "execguard-probe/test");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public Path kubeconfigFor(String token, Path file) {
         String yaml = """
                 apiVersion: v1

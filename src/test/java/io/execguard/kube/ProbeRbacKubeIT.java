@@ -64,6 +64,7 @@ class ProbeRbacKubeIT {
     static Pod probePod;
     static Pod podOnB;
     static KubernetesClient probe;
+    static String probeToken;
 
     @BeforeAll
     static void up() {
@@ -86,7 +87,8 @@ class ProbeRbacKubeIT {
                   nodeSelector: {%s: a}
                   unhealthyTypes: [StuckRuntimeInit]
                 """.formatted(POLICY, PREFIX), "apply", "-f", "-").ok();
-        probe = cluster.withToken(cluster.podBoundToken(admin, probePod));
+        probeToken = cluster.podBoundToken(admin, probePod);
+        probe = cluster.withToken(probeToken);
     }
 
     @AfterAll
@@ -155,14 +157,14 @@ class ProbeRbacKubeIT {
             }
         }
         String out = Files.readString(log);
-        assertFalse(out.contains("Forbidden") || out.contains("403") || out.contains("pod watch could not start"),
+        assertFalse(out.contains("Forbidden") || out.contains("403") || out.contains("pod watch failed"),
                 "the probe hit a refusal:\n" + out);
     }
 
     /** PodWatcher with the probe's token: list+watch pods with fieldSelector spec.nodeName=A. */
     @Test
     void podWatchSeesItsNodesPods() {
-        try (PodWatcher w = new PodWatcher(probe, NODE_A)) {
+        try (PodWatcher w = new PodWatcher(cluster.probeApi(probeToken), NODE_A)) {
             w.start();
             KubeCluster.await(Duration.ofSeconds(30), "pod watch synced", w::synced);
             Pod later = cluster.createPodOn(admin, "default", PREFIX + "-later-on-a", "default", NODE_A);
@@ -179,7 +181,7 @@ class ProbeRbacKubeIT {
     }
 
     private static Set<String> names(PodIndex idx) {
-        return idx.pods().stream().map(p -> p.getMetadata().getName()).collect(Collectors.toSet());
+        return idx.pods().stream().map(p -> p.name()).collect(Collectors.toSet());
     }
 
     private static Set<String> eventKinds() {
@@ -193,7 +195,7 @@ class ProbeRbacKubeIT {
     void permissionTable() {
         List<Row> rows = new ArrayList<>();
         String podPath = "/api/v1/namespaces/" + NS + "/pods/" + probePod.getMetadata().getName();
-        // the probe's own calls (KubeStatusWriter, PodWatcher, ProbeCommand.PolicyCache)
+        // the probe's own calls (KubeStatusWriter, PodWatcher, ProbeRun.PolicyCache)
         allowed(rows, ApiCall.of("get nodes/" + NODE_A, () -> probe.nodes().withName(NODE_A).get()));
         allowed(rows, ApiCall.of("list pods -A fieldSelector spec.nodeName=" + NODE_A,
                 () -> probe.pods().inAnyNamespace().withField("spec.nodeName", NODE_A).list()));

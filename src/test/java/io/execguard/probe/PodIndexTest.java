@@ -13,6 +13,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
 import io.execguard.detect.Cause;
 import io.execguard.detect.FindingType;
@@ -32,8 +34,8 @@ class PodIndexTest {
     @Test
     void podStuckTerminatingAfterDeletionTimestampPlusThresholdAndLinkedToHostEvidence() {
         Instant now = Instant.parse("2026-11-23T10:00:00Z");
-        Pod overdue = ProbeTestData.pod("shop", "web-1", "u1", "app", "containerd://" + CID, "2026-11-23T09:57:00Z");
-        Pod recent = ProbeTestData.pod("shop", "web-2", "u2", "app", "containerd://" + "a".repeat(64), "2026-11-23T09:58:30Z");
+        PodInfo overdue = ProbeTestData.pod("shop", "web-1", "u1", "app", "containerd://" + CID, "2026-11-23T09:57:00Z");
+        PodInfo recent = ProbeTestData.pod("shop", "web-2", "u2", "app", "containerd://" + "a".repeat(64), "2026-11-23T09:58:30Z");
         PodIndex idx = new PodIndex(List.of(overdue, recent));
         var evidence = finding(FindingType.UnkillableTask, 77, CID);
         var stuck = idx.stuckTerminating(now, Duration.ofMinutes(2), List.of(evidence));
@@ -54,5 +56,30 @@ class PodIndexTest {
                 .size());
         // two minutes later the second pod is overdue too
         assertEquals(2, idx.stuckTerminating(now.plusSeconds(120), Duration.ofMinutes(2), List.of()).size());
+    }
+
+    /** The probe reads pods from JSON (PodInfo), the operator through fabric8's model: both see the same pod. */
+    @Test
+    void readsAPodAsFabric8sModelWritesIt() throws Exception {
+        Pod pod = new PodBuilder().withNewMetadata().withNamespace("shop").withName("web-1").withUid("u1")
+                .withDeletionTimestamp("2026-11-23T09:57:00Z").withResourceVersion("42").endMetadata()
+                .withNewSpec().withNodeName("node-a").endSpec()
+                .withNewStatus()
+                .addNewInitContainerStatus().withName("init").withContainerID("containerd://" + "b".repeat(64))
+                .endInitContainerStatus()
+                .addNewContainerStatus().withName("app").withContainerID("containerd://" + CID).endContainerStatus()
+                .addNewContainerStatus().withName("waiting").endContainerStatus()
+                .addNewEphemeralContainerStatus().withName("debug").withContainerID("docker://" + "c".repeat(64))
+                .endEphemeralContainerStatus()
+                .endStatus().build();
+        String json = new KubernetesSerialization().asJson(pod);
+        PodInfo p = PodInfo.from(io.execguard.probe.kube.KubeApi.mapper().readTree(json));
+        assertEquals(new PodInfo("shop", "web-1", "u1", "node-a", "2026-11-23T09:57:00Z", List.of(
+                new PodInfo.Container("init", "containerd://" + "b".repeat(64)),
+                new PodInfo.Container("app", "containerd://" + CID), new PodInfo.Container("waiting", null),
+                new PodInfo.Container("debug", "docker://" + "c".repeat(64)))), p);
+        PodIndex idx = new PodIndex(List.of(p));
+        assertEquals(new PodRef("shop", "web-1", "u1", "debug"), idx.attribute(finding(FindingType.HungTask, 1,
+                "c".repeat(64))));
     }
 }

@@ -15,7 +15,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.execguard.detect.FindingType;
 
 /** The node-local pod watch against the CRUD mock: this node's pods only, updates followed. */
-@EnableKubernetesMockClient(crud = true)
+@EnableKubernetesMockClient(crud = true, https = false)
 class PodWatcherTest {
 
     KubernetesClient client;
@@ -23,7 +23,7 @@ class PodWatcherTest {
 
     @Test
     void asksTheApiServerForThisNodesPodsOnly() throws Exception {
-        try (PodWatcher w = new PodWatcher(client, "node-a")) {
+        try (PodWatcher w = new PodWatcher(ProbeTestData.api(url()), "node-a")) {
             w.start();
             boolean seen = false;
             io.fabric8.mockwebserver.http.RecordedRequest r;
@@ -37,9 +37,9 @@ class PodWatcherTest {
     }
 
     @Test
-    void indexesOnlyThisNodesPodsAndFollowsChanges() throws Exception {
-        Pod mine = ProbeTestData.pod("shop", "web-1", "u1", "app", "containerd://" + CID, null);
-        Pod other = ProbeTestData.pod("shop", "web-2", "u2", "app", "containerd://" + "a".repeat(64), null);
+    void indexesOnlyThisNodesPods() throws Exception {
+        Pod mine = fabric8Pod("shop", "web-1", "u1", "app", "containerd://" + CID, null);
+        Pod other = fabric8Pod("shop", "web-2", "u2", "app", "containerd://" + "a".repeat(64), null);
         other.getSpec().setNodeName("node-b");
         for (Pod p : new Pod[] {mine, other}) {
             client.pods().inNamespace("shop").resource(p).create();
@@ -50,7 +50,7 @@ class PodWatcherTest {
             });
         }
         // the mock ignores field selectors, so the client-side filter is what is exercised here
-        try (PodWatcher w = new PodWatcher(client, "node-a", false)) {
+        try (PodWatcher w = new PodWatcher(ProbeTestData.api(url()), "node-a", false, PodWatcher.DEFAULT_WATCH_TIMEOUT, null)) {
             w.start();
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (!w.synced() && System.nanoTime() < deadline) {
@@ -59,12 +59,21 @@ class PodWatcherTest {
             PodIndex idx = w.index();
             assertEquals("web-1", idx.attribute(ProbeTestData.finding(FindingType.HungTask, 1, CID)).name());
             assertNull(idx.attribute(ProbeTestData.finding(FindingType.HungTask, 1, "a".repeat(64))));
-            client.pods().inNamespace("shop").withName("web-1").delete();
-            while (w.index().attribute(ProbeTestData.finding(FindingType.HungTask, 1, CID)) != null
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertNull(w.index().attribute(ProbeTestData.finding(FindingType.HungTask, 1, CID)), "deletion followed");
+            // following changes (watch events, resume, 410) needs a server that streams watches over HTTP, which
+            // the mock does not (it serves watches over WebSockets): ProbeKubeAccessKubeIT, on the real API server
         }
+    }
+
+    private String url() {
+        return "http://127.0.0.1:" + server.getPort();
+    }
+
+    private static Pod fabric8Pod(String namespace, String name, String uid, String container, String runtimeId,
+                                  String deletionTimestamp) {
+        return new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withNamespace(namespace)
+                .withName(name).withUid(uid).withDeletionTimestamp(deletionTimestamp).endMetadata()
+                .withNewSpec().withNodeName("node-a").endSpec()
+                .withNewStatus().addNewContainerStatus().withName(container).withContainerID(runtimeId)
+                .endContainerStatus().endStatus().build();
     }
 }

@@ -21,7 +21,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -62,7 +61,7 @@ class ProbeMockServerTest {
     private int port;
     private final ManualClock clock = new ManualClock();
     private final AtomicReference<HostSnapshot> host = new AtomicReference<>(snapshot());
-    private final List<Pod> pods = new ArrayList<>();
+    private final List<PodInfo> pods = new ArrayList<>();
     private final AtomicReference<ProbePolicy> policy = new AtomicReference<>(ProbePolicy.defaults());
     private final List<String> hostRepairs = new ArrayList<>();
     private ProbeLoop loop;
@@ -83,7 +82,7 @@ class ProbeMockServerTest {
         client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).endMetadata().build()).create();
         ProbeConfig config = ProbeConfig.fromEnv(Map.of("NODE_NAME", NODE));
         Metrics metrics = new Metrics();
-        publisher = new ReportPublisher(new KubeStatusWriter(client, NODE, "test"), config.heartbeat(), NODE, metrics,
+        publisher = new ReportPublisher(new KubeStatusWriter(ProbeTestData.api("http://127.0.0.1:" + port), NODE, "test"), config.heartbeat(), NODE, metrics,
                 clock);
         loop = new ProbeLoop(config, host::get,
                 new FindingTracker(), () -> new PodIndex(pods),

@@ -38,14 +38,17 @@ final class ProbeTestData {
     }
 
     /** A pod on node-a with one container status; deletionTimestamp may be null. */
-    static io.fabric8.kubernetes.api.model.Pod pod(String namespace, String name, String uid, String container,
-                                                   String runtimeContainerId, String deletionTimestamp) {
-        return new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withNamespace(namespace)
-                .withName(name).withUid(uid).withDeletionTimestamp(deletionTimestamp)
-                .withDeletionGracePeriodSeconds(deletionTimestamp == null ? null : 30L).endMetadata()
-                .withNewSpec().withNodeName("node-a").endSpec()
-                .withNewStatus().addNewContainerStatus().withName(container).withContainerID(runtimeContainerId)
-                .endContainerStatus().endStatus().build();
+    static PodInfo pod(String namespace, String name, String uid, String container, String runtimeContainerId,
+                       String deletionTimestamp) {
+        return new PodInfo(namespace, name, uid, "node-a", deletionTimestamp,
+                List.of(new PodInfo.Container(container, runtimeContainerId)));
+    }
+
+    /** The probe's API access to a (mock) API server at {@code url}, without credentials. */
+    static io.execguard.probe.kube.KubeApi api(String url) {
+        return new io.execguard.probe.kube.KubeApi(new io.execguard.probe.kube.KubeConfig(java.net.URI.create(url),
+                null, false, io.execguard.probe.kube.TokenSource.none(), io.execguard.probe.kube.ProxySettings.DIRECT),
+                io.execguard.probe.kube.KubeApi.mapper(), "execguard-probe/test");
     }
 
     static Finding finding(FindingType type, int pid, String containerId) {

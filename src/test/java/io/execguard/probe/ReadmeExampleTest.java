@@ -37,7 +37,7 @@ import io.execguard.repair.Repairer;
  * when docs/examples differ; {@code -Dexecguard.golden.update=true} rewrites them. (README's examples come from a
  * real node: io.execguard.node.ReadmeExamples.)
  */
-@EnableKubernetesMockClient(crud = true)
+@EnableKubernetesMockClient(crud = true, https = false)
 class ReadmeExampleTest {
 
     KubernetesMockServer server;
@@ -55,7 +55,7 @@ class ReadmeExampleTest {
         Clock clock = Clock.fixed(t, java.time.ZoneOffset.UTC);
         ProbeConfig config = ProbeConfig.fromEnv(Map.of("NODE_NAME", node));
         Metrics metrics = new Metrics();
-        ReportPublisher publisher = new ReportPublisher(new KubeStatusWriter(client, node, "0.1.0"), config.heartbeat(),
+        ReportPublisher publisher = new ReportPublisher(new KubeStatusWriter(ProbeTestData.api("http://127.0.0.1:" + server.getPort()), node, "0.1.0"), config.heartbeat(),
                 node, metrics, clock);
         try (DeadlineReader slow = new DeadlineReader(Duration.ofSeconds(1), 4)) {
             ProbeLoop loop = new ProbeLoop(config, new HostReader(new HostPaths(FIXTURE), slow, clock)::read,
