@@ -320,8 +320,14 @@ class ExecLoopNodeIT {
         setAbortStuckFuse(true);
         // the probe re-reads its policy at most once a minute (ProbeCommand), then needs two scans with the
         // connection busy: up to 60 s + 2 × 2 s, so wait 90 s
-        NodeExecHealth repaired = awaitReport(Duration.ofSeconds(90), "the AbortFuseConnection repair",
-                r -> repairs(r).stream().anyMatch(x -> x.getAction().equals("AbortFuseConnection")));
+        NodeExecHealth repaired;
+        try {
+            repaired = awaitReport(Duration.ofSeconds(90), "the AbortFuseConnection repair",
+                    r -> repairs(r).stream().anyMatch(x -> x.getAction().equals("AbortFuseConnection")));
+        } catch (AssertionError e) {
+            printDiagnostics(); // the probe's log says why it did not abort
+            throw e;
+        }
         latency("1 repair: abortStuckFuse enabled -> AbortFuseConnection in status.repairs", tr);
         NodeRepair repair = repairs(repaired).stream().filter(x -> x.getAction().equals("AbortFuseConnection"))
                 .findFirst().orElseThrow();
@@ -529,6 +535,10 @@ class ExecLoopNodeIT {
         NodeE2E.Result logs = e2e.kubectl(Duration.ofSeconds(20), "logs", "-n", NS, "-l",
                 "app.kubernetes.io/component=operator", "--tail=40");
         System.out.println("[node-e2e] operator log (last 40 lines):\n" + logs.stdout() + logs.stderr());
+        NodeE2E.Result probe = e2e.kubectl(Duration.ofSeconds(20), "logs", "-n", NS, "-l",
+                "app.kubernetes.io/component=probe", "--tail=40");
+        System.out.println("[node-e2e] probe log (last 40 lines; why a repair was not made is logged here):\n"
+                + probe.stdout() + probe.stderr());
     }
 
     static String execHealthy(Node n) {
