@@ -113,7 +113,7 @@ public final class CgroupReader {
             return null;
         }
         try (java.io.InputStream in = Files.newInputStream(p)) {
-            return new String(in.readNBytes(64 << 10), StandardCharsets.UTF_8).trim();
+            return Bounded.read(in, 64 << 10).trim();
         } catch (IOException | RuntimeException e) {
             return null;
         }

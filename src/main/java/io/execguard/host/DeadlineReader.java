@@ -90,7 +90,7 @@ public final class DeadlineReader implements AutoCloseable {
         int max = key.kind() == Kind.MOUNTINFO ? MAX_MOUNTINFO_BYTES : MAX_BYTES;
         return run(key, () -> {
             try (java.io.InputStream in = Files.newInputStream(path)) {
-                return new String(in.readNBytes(max), StandardCharsets.UTF_8);
+                return Bounded.read(in, max);
             }
         });
     }

@@ -516,7 +516,7 @@ public final class HostReader {
             return null;
         }
         try (java.io.InputStream in = Files.newInputStream(file)) {
-            return new String(in.readNBytes(MAX_SMALL), StandardCharsets.UTF_8);
+            return Bounded.read(in, MAX_SMALL);
         } catch (IOException | RuntimeException e) {
             return null;
         }
