@@ -158,6 +158,14 @@ final class LabProbe {
     static Container start(DockerLab.Cleanup cleanup, Api api, String image, Duration scanInterval,
             List<String> extra) throws Exception {
         String name = "eglab-probe-" + HexFormat.of().formatHex(DockerLab.randomBytes(3));
+        // the probe's own API access reads a kubeconfig (fabric8's KUBERNETES_MASTER is not its convention)
+        java.nio.file.Path kubeconfig = java.nio.file.Files.createTempFile("eglab-kubeconfig-", ".json");
+        cleanup.add("rm " + kubeconfig, () -> java.nio.file.Files.deleteIfExists(kubeconfig));
+        java.nio.file.Files.writeString(kubeconfig, "{\"apiVersion\":\"v1\",\"kind\":\"Config\",\"clusters\":[{\"name\":"
+                + "\"mock\",\"cluster\":{\"server\":\"http://127.0.0.1:" + api.port() + "\"}}],\"users\":[{\"name\":\"mock\","
+                + "\"user\":{}}],\"contexts\":[{\"name\":\"mock\",\"context\":{\"cluster\":\"mock\",\"user\":\"mock\","
+                + "\"namespace\":\"default\"}}],\"current-context\":\"mock\"}");
+        kubeconfig.toFile().setReadable(true, false);
         List<String> argv = new ArrayList<>(List.of(DockerLab.docker(), "run", "-d", "--label", DockerLab.LABEL,
                 "--name", name,
                 // the DaemonSet (helm/execguard/templates/probe-daemonset.yaml): root, capabilities dropped
@@ -173,6 +181,7 @@ final class LabProbe {
                 "-e", "NODE_NAME=" + api.node(), "-e", "HOST_ROOT=/host",
                 "-e", "SCAN_INTERVAL=" + scanInterval.toMillis() + "ms",
                 "-e", "METRICS_PORT=0", // any free port: the host network is shared
+                "-v", kubeconfig + ":/kube/config:ro", "-e", "KUBECONFIG=/kube/config",
                 "-e", "KUBERNETES_MASTER=http://127.0.0.1:" + api.port(),
                 "-e", "KUBERNETES_AUTH_TRYKUBECONFIG=false", "-e", "KUBERNETES_AUTH_TRYSERVICEACCOUNT=false",
                 "-e", "KUBERNETES_NAMESPACE=default"));
