@@ -51,7 +51,7 @@ public final class PolicyDefaults {
     // the storm guard (NodeHealthCheck stops at minHealthy 51%: more than half failing is not the nodes' fault)
     public static final int INCIDENT_NODES = 2;
     public static final String MAX_FAILING = "50%";
-    public static final int NEW_HOLDS_PER_MINUTE = 5;
+    public static final int NEW_HOLDS_PER_MINUTE = 10;
 
     // node-local remediation switches
     public static final boolean ABORT_STUCK_FUSE = false;

@@ -116,7 +116,7 @@ class ReadingTest {
         assertEquals(2, p.limits().maxMarked());
         assertEquals(5, p.limits().maxFailing(), "stormGuard.maxFailing 50% of 10");
         assertEquals(2, p.limits().incidentNodes());
-        assertEquals(5, p.limits().newHoldsPerMinute());
+        assertEquals(10, p.limits().newHoldsPerMinute());
         assertEquals(Duration.ofSeconds(90), p.policy().releaseAfter());
         assertEquals(Action.Cordon, p.policy().actionFor(Severity.Critical, Scope.Node));
     }
