@@ -203,8 +203,7 @@ class OperatorRbacKubeIT {
                 Call.allowed("get a node", "GET", "/api/v1/nodes/" + NODE, null, null),
                 Call.refused("replace a node (PUT: only patches are granted)", "PUT", "/api/v1/nodes/" + NODE, JSON, node),
                 Call.allowed("JSON-patch a node (annotations, taint, cordon)", "PATCH", "/api/v1/nodes/" + NODE,
-                        JSON_PATCH, "[{\"op\":\"add\",\"path\":\"/metadata/annotations/execguard.io~1exec-health\","
-                                + "\"value\":\"Healthy\"}]"),
+                        MERGE, "{\"metadata\":{\"annotations\":{\"execguard.io/exec-health\":\"Healthy\"}}}"),
                 Call.allowed("JSON-patch nodes/status (the condition)", "PATCH", "/api/v1/nodes/" + NODE + "/status",
                         JSON_PATCH, condition),
                 Call.allowed("list reports (informer)", "GET", NEH, null, null),
