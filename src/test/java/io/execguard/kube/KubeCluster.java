@@ -405,6 +405,17 @@ public final class KubeCluster {
     }
 
     /** Polls until the condition holds; fails with the message after the timeout. */
+    /**
+     * The lines of a process log where the API server refused a request: fabric8 logs a refusal as
+     * "... is forbidden: User ..." with "code=403" in the Status. A bare "403" is not enough (a port such as
+     * :34039 contains it).
+     */
+    public static List<String> refusals(String log) {
+        return log.lines().filter(l -> REFUSAL.matcher(l).find()).toList();
+    }
+
+    private static final Pattern REFUSAL = Pattern.compile("(?i)forbidden|code\\s*[=:]\\s*403\\b|\\b403 forbidden");
+
     public static void await(Duration timeout, String what, BooleanSupplier cond) {
         long end = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < end) {

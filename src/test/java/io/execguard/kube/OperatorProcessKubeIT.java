@@ -288,8 +288,7 @@ class OperatorProcessKubeIT {
     /** The process is alive and was never refused by the API server. */
     static void assertOperatorHealthy() {
         assertTrue(operator.process().isAlive(), "operator process alive");
-        List<String> refused = operator.logText().lines()
-                .filter(l -> l.contains("403") || l.contains("Forbidden") || l.contains("forbidden")).toList();
+        List<String> refused = KubeCluster.refusals(operator.logText());
         assertTrue(refused.isEmpty(), "the operator was refused by the API server:\n" + String.join("\n", refused));
     }
 
