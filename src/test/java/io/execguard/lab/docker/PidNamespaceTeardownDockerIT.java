@@ -46,7 +46,11 @@ class PidNamespaceTeardownDockerIT {
 
             DockerLab.Scan scan = DockerLab.pollUntil("4 pid namespace teardown", fault, Duration.ofSeconds(40),
                     DockerLab.FAST, s -> s.findings("PidNamespaceTeardownStuck").stream()
-                            .anyMatch(f -> id.equals(f.path("containerId").asText())));
+                            .anyMatch(f -> id.equals(f.path("containerId").asText()))
+                            // and the stuck child itself: it turns UnkillableTask once its SIGKILL has been
+                            // pending past the threshold, which may be a scan after its init's teardown shows
+                            && s.findings("UnkillableTask").stream().anyMatch(u -> id.equals(
+                                    u.path("containerId").asText()) && "ls".equals(u.path("comm").asText())));
             JsonNode f = scan.findings("PidNamespaceTeardownStuck").stream()
                     .filter(x -> id.equals(x.path("containerId").asText())).findFirst().orElseThrow();
             assertEquals("PidNamespaceTeardown", f.path("cause").asText(), scan::toString);
