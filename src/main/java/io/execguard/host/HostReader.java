@@ -37,6 +37,7 @@ public final class HostReader {
     private final DeadlineReader slow;
     private final Clock clock;
     private final byte[] buf = new byte[4096];
+    private final Set<String> said = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public HostReader(HostPaths paths, DeadlineReader slow, Clock clock) {
         this.paths = paths;
@@ -589,26 +590,53 @@ public final class HostReader {
     private List<FuseConnection> readFuseConnections() {
         Path dir = paths.fuseConnections();
         if (!Files.isDirectory(dir)) {
+            sayOnce(false, "fusectl:" + dir, "no fusectl at {}: FUSE connections and their waiting requests are not seen "
+                    + "(mount -t fusectl none /sys/fs/fuse/connections on the host)", dir);
             return List.of();
         }
         List<FuseConnection> out = new ArrayList<>();
         try (DirectoryStream<Path> conns = Files.newDirectoryStream(dir)) {
             for (Path c : conns) {
                 int id = parsePid(c.getFileName().toString());
-                String waiting = readSmall(c.resolve("waiting"));
-                if (id >= 0 && waiting != null) {
-                    try {
-                        out.add(new FuseConnection(id, Integer.parseInt(waiting.trim())));
-                    } catch (NumberFormatException e) {
-                        LOG.debug("fuse connection {} waiting is garbled", id);
-                    }
+                if (id < 0) {
+                    continue;
+                }
+                Path file = c.resolve("waiting");
+                if (!isRegular(file)) {
+                    continue; // gone, or not a kernel file (a FIFO in a crafted tree would block the open)
+                }
+                String waiting;
+                try (java.io.InputStream in = Files.newInputStream(file)) {
+                    waiting = Bounded.read(in, MAX_SMALL);
+                } catch (java.nio.file.NoSuchFileException e) {
+                    continue; // the connection went away while listed
+                } catch (IOException | RuntimeException e) {
+                    sayOnce(true, "fusectl-read:" + e.getClass().getName(), "cannot read {} ({}): FUSE connections whose "
+                            + "waiting count cannot be read count as idle", file, e.toString());
+                    continue;
+                }
+                try {
+                    out.add(new FuseConnection(id, Integer.parseInt(waiting.trim())));
+                } catch (NumberFormatException e) {
+                    LOG.debug("fuse connection {} waiting is garbled", id);
                 }
             }
         } catch (IOException e) {
-            LOG.debug("cannot list {}: {}", dir, e.toString());
+            sayOnce(true, "fusectl-list:" + e.getClass().getName(), "cannot list {}: {}", dir, e.toString());
         }
         out.sort(java.util.Comparator.comparingInt(FuseConnection::id));
         return List.copyOf(out);
+    }
+
+    /** A host condition that stays true scan after scan is said once per reader, not every scan. */
+    private void sayOnce(boolean warn, String key, String format, Object... args) {
+        if (said.add(key)) {
+            if (warn) {
+                LOG.warn(format, args);
+            } else {
+                LOG.info(format, args);
+            }
+        }
     }
 
     /**
