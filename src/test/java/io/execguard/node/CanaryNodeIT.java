@@ -46,7 +46,8 @@ import io.execguard.lab.Lab.Cleanup;
  * {@code probe.criSocket} naming the node's containerd socket, the probe's canary running CRI ExecSync of
  * {@code /app/canary} in its own container. Acceptance 1: 200 canaries, latency printed, no canary finding.
  * Acceptance 2: the probe pod's containerd-shim frozen (SIGSTOP by pid, SIGCONT in finally) gives ExecPathStuck at
- * stage Shim within the canary interval plus the deadline; resumed, the next canary clears it.
+ * stage Shim within the canary interval plus the deadline; resumed, the next canary clears it; the same with the
+ * node's containerd frozen, at stage RuntimeCall.
  * Reads what a user reads: NodeExecHealth through the API server and the probe's /metrics.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -184,6 +185,7 @@ class CanaryNodeIT {
                 "the probe's parent is this node's shim: " + shimCmd);
         assertTrue(canaryFindings(report()).isEmpty(), "no canary finding before: " + canaryFindings(report()));
         ReportedFinding stuck;
+        Map<String, Double> m0 = metrics();
         long t0 = System.nanoTime();
         signal("STOP", shim);
         try {
@@ -198,14 +200,11 @@ class CanaryNodeIT {
             assertTrue(seconds <= 0.25 + DEADLINE.toSeconds() + 2 + 5, "ExecPathStuck after " + seconds + " s");
             System.out.println("[canary-e2e] ExecPathStuck: stage " + stuck.getStage() + ", pid " + stuck.getPid()
                     + ", state " + stuck.getState() + ": " + stuck.getMessage());
-            // the canary in flight is not piled on: later runs are skipped while it waits
-            Thread.sleep(2000);
-            Map<String, Double> m = metrics();
-            assertTrue(runs(m, "Skipped") > 0, "runs skipped while one is in flight: " + outcomes(m));
         } finally {
             signal("CONT", shim);
         }
         long t1 = System.nanoTime();
+        double frozen = (t1 - t0) / 1e9;
         assertEquals(ExecStage.Shim, stuck.getStage());
         assertEquals(Long.valueOf(shim).intValue(), stuck.getPid());
         assertEquals("T", stuck.getState());
@@ -219,7 +218,44 @@ class CanaryNodeIT {
                 + series(m, "execguard_canary_stuck_total"));
         assertTrue(series(m, "execguard_canary_stuck_total").getOrDefault("{stage=\"Shim\"}", 0.0) >= 1,
                 "stuck by stage: " + series(m, "execguard_canary_stuck_total"));
-        assertTrue(runs(m, "Late") + runs(m, "Abandoned") >= 1, "the frozen run ended late: " + outcomes(m));
+        // one run was in flight the whole time, not piled on: exactly one ended late, the runs it spanned were skipped
+        assertEquals(1.0, runs(m, "Late") + runs(m, "Abandoned") - runs(m0, "Late") - runs(m0, "Abandoned"),
+                "runs that ended late: " + outcomes(m0) + " -> " + outcomes(m));
+        assertEquals(0.0, runs(m, "Failed") - runs(m0, "Failed"), "failed runs");
+        double skipped = runs(m, "Skipped") - runs(m0, "Skipped");
+        System.out.printf("[canary-e2e] frozen %.1f s: %d runs skipped while one was in flight%n", frozen, (long) skipped);
+        assertTrue(skipped >= frozen / 0.25 / 2, "runs skipped while one was in flight: " + skipped);
+    }
+
+    // ---- 2b. the runtime's daemon frozen ---------------------------------------------------------------------
+
+    @Test
+    @Order(3)
+    void aFrozenContainerdGivesExecPathStuckAtTheRuntimeCall() throws Exception {
+        long containerd = Long.parseLong(Files.readString(e2e.dir().resolve("node").resolve("containerd.pid")).strip());
+        String cmd = Files.readString(Path.of("/proc/" + containerd + "/cmdline")).replace('\0', ' ');
+        assertTrue(cmd.contains("containerd") && cmd.contains(e2e.dir().toString()), "this node's containerd: " + cmd);
+        awaitReport(Duration.ofSeconds(30), "no canary finding before", x -> canaryFindings(x).isEmpty());
+        ReportedFinding stuck;
+        long t0 = System.nanoTime();
+        signal("STOP", containerd);
+        try {
+            NodeExecHealth r = awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 30), "ExecPathStuck",
+                    x -> !findings(x, FindingType.ExecPathStuck).isEmpty());
+            latency("2b containerd SIGSTOP -> ExecPathStuck in NodeExecHealth", t0);
+            stuck = findings(r, FindingType.ExecPathStuck).get(0);
+            System.out.println("[canary-e2e] ExecPathStuck: stage " + stuck.getStage() + ": " + stuck.getMessage());
+        } finally {
+            signal("CONT", containerd);
+        }
+        long t1 = System.nanoTime();
+        assertEquals(ExecStage.RuntimeCall, stuck.getStage());
+        assertEquals(null, stuck.getPid(), "no task below the daemon to name");
+        awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared", x -> findings(x, FindingType.ExecPathStuck).isEmpty());
+        latency("2b containerd SIGCONT -> ExecPathStuck cleared", t1);
+        Map<String, Double> m = metrics();
+        assertTrue(series(m, "execguard_canary_stuck_total").getOrDefault("{stage=\"RuntimeCall\"}", 0.0) >= 1,
+                "stuck by stage: " + series(m, "execguard_canary_stuck_total"));
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------
