@@ -137,7 +137,7 @@ public final class CriClient {
         private final Selector selector;
         private final long deadline;
         private final String method;
-        private final ByteBuffer in = ByteBuffer.allocate(64 * 1024).flip();
+        private final ByteBuffer in = ByteBuffer.allocate(8 * 1024).flip();
         private final Hpack hpack = new Hpack();
 
         Connection(SocketChannel ch, Selector selector, long deadline, String method) {
