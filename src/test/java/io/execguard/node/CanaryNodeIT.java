@@ -107,6 +107,7 @@ class CanaryNodeIT {
         v.put("probe.canaryDeadline", DEADLINE.toSeconds() + "s");
         v.put("policy.name", RELEASE);
         v.put("policy.canaryInterval", INTERVAL);
+        v.put("policy.thresholds.stuckRuntimeInitSeconds", 5);
         return v;
     }
 
@@ -256,6 +257,71 @@ class CanaryNodeIT {
         Map<String, Double> m = metrics();
         assertTrue(series(m, "execguard_canary_stuck_total").getOrDefault("{stage=\"RuntimeCall\"}", 0.0) >= 1,
                 "stuck by stage: " + series(m, "execguard_canary_stuck_total"));
+    }
+
+    // ---- 3. the canary's runc init stuck on a hung mount ----------------------------------------------------------
+
+    @Test
+    @Order(4)
+    void aCanaryStuckInRuncInitOnAHungMountIsLinkedToTheStuckRuntimeInit() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Lab.which("bindfs").isPresent() && Lab.which("gcc").isPresent(),
+                "bindfs and gcc are needed");
+        Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
+                .get(0);
+        String cid = probe.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
+        long jvm = containerInit(cid);
+        awaitReport(Duration.ofSeconds(30), "no canary finding before", x -> canaryFindings(x).isEmpty());
+        try (Cleanup local = new Cleanup("CanaryNodeIT.runcInit")) {
+            // /app/canary of the probe's container becomes a file on a bindfs-over-bindfs stack (the lab's FUSE
+            // fault): a bind mount in the container's mount namespace only, undone in finally
+            io.execguard.lab.docker.DockerLab.FuseStack fuse = io.execguard.lab.docker.DockerLab.FuseStack.create(local,
+                    Files.createDirectories(LOGS.toAbsolutePath().resolve("fuse")));
+            Path copy = fuse.src.resolve("canary");
+            run("gcc", "-static", "-Os", "-s", "-o", copy.toString(), Path.of("src/main/c/canary.c").toAbsolutePath()
+                    .toString());
+            // the container has no mount(8): src/test/c/mount-into.c clones the mount here and moves it there
+            String mountInto = LOGS.toAbsolutePath().resolve("mount-into").toString();
+            run("gcc", "-O2", "-o", mountInto, Path.of("src/test/c/mount-into.c").toAbsolutePath().toString());
+            run(mountInto, Long.toString(jvm), fuse.upper.resolve("canary").toString(), "/app/canary");
+            local.add("umount /app/canary in the probe's container", () -> run(mountInto, Long.toString(jvm), "-u",
+                    "/app/canary"));
+            Thread.sleep(1500); // past bindfs' caches: the next open asks the (frozen) daemon
+            long t0 = System.nanoTime();
+            // frozen by hand, not FuseStack.freeze: its release aborts the connections, and this test resumes the
+            // daemon instead (the hung run then answers late and the next one in time, through the same mount)
+            local.add("SIGCONT the lower bindfs " + fuse.lowerDaemon.pid(), () -> {
+                if (fuse.lowerDaemon.isAlive()) {
+                    signal("CONT", fuse.lowerDaemon.pid());
+                }
+            });
+            signal("STOP", fuse.lowerDaemon.pid());
+            NodeExecHealth r = awaitReport(Duration.ofSeconds(60), "ExecPathStuck at RuncInit linked to a StuckRuntimeInit",
+                    x -> findings(x, FindingType.ExecPathStuck).stream().anyMatch(f -> f.getStage() == ExecStage.RuncInit
+                            && f.getRelatedFinding() != null));
+            latency("3 canary binary on a frozen FUSE mount -> ExecPathStuck at RuncInit linked (threshold 5 s)", t0);
+            ReportedFinding stuck = findings(r, FindingType.ExecPathStuck).get(0);
+            ReportedFinding init = findings(r, FindingType.StuckRuntimeInit).stream()
+                    .filter(f -> cid.equals(f.getContainerId())).findFirst().orElseThrow();
+            System.out.println("[canary-e2e] ExecPathStuck: stage " + stuck.getStage() + ", related "
+                    + stuck.getRelatedFinding() + ", cause " + stuck.getCause() + ": " + stuck.getMessage());
+            System.out.println("[canary-e2e] StuckRuntimeInit " + init.getId() + ": " + init.getMessage());
+            assertEquals(init.getId(), stuck.getRelatedFinding());
+            assertEquals("FuseRequest", String.valueOf(stuck.getCause()));
+            assertEquals("runc:[2:INIT]", stuck.getComm());
+            assertEquals(init.getPid(), stuck.getPid());
+            // resumed: the hung run finishes late, the next one answers in time and clears it
+            long t1 = System.nanoTime();
+            signal("CONT", fuse.lowerDaemon.pid());
+            awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared",
+                    x -> findings(x, FindingType.ExecPathStuck).isEmpty());
+            latency("3 FUSE daemon SIGCONT -> ExecPathStuck cleared", t1);
+        }
+    }
+
+    static void run(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), String.join(" ", argv));
+        assertEquals(0, p.exitValue(), String.join(" ", argv) + ": " + new String(p.getInputStream().readAllBytes()));
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------
