@@ -17,10 +17,17 @@ package io.execguard.detect;
  * @param slowRunsNeeded  runs in a row above {@code slowSeconds} that make an {@link FindingType#ExecPathSlow}
  * @param slowSeconds     the slow threshold
  * @param lastLatencySeconds the latest answered run's latency, NaN when none yet
+ * @param daemon          the runtime daemon's answer to a cheap call (CRI Version) made while the run is stuck, or
+ *                        null when none was made or it is still waiting
  */
 public record CanaryObservation(String containerId, int shimPid, Task shim, Task canaryTask, Double stuckSeconds,
                                 boolean stuckInFlight, double deadlineSeconds, ExecStage lastStage, int slowRuns,
-                                int slowRunsNeeded, double slowSeconds, double lastLatencySeconds) {
+                                int slowRunsNeeded, double slowSeconds, double lastLatencySeconds,
+                                DaemonCheck daemon) {
+
+    /** Whether the runtime's daemon answered CRI Version within {@code waitSeconds}, and how fast. */
+    public record DaemonCheck(boolean answered, double seconds, double waitSeconds) {
+    }
 
     /** A task of the exec path as read from /proc: pid, comm, state letter, wchan (null when unknown). */
     public record Task(int pid, String comm, char state, String wchan) {

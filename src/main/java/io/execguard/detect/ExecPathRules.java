@@ -139,7 +139,11 @@ public final class ExecPathRules {
                         + "not finished";
             }
             case RuntimeCall -> ": no shim, runc or canary process works on it, so the runtime's daemon has not "
-                    + "handed it on";
+                    + "handed it on" + (o.daemon() == null ? ""
+                    : o.daemon().answered() ? " (it answers CRI Version, in " + millis(o.daemon().seconds())
+                    + ": the daemon is up but this exec does not progress)"
+                    : " and it does not answer CRI Version either (no answer in " + millis(o.daemon().waitSeconds())
+                    + "): the runtime is unresponsive");
         };
         String msg = head + detail + "; exec probes and kubectl exec on this node are likely to hang the same way.";
         return new Finding(FindingType.ExecPathStuck, cause, Severity.Critical, Scope.Node, msg, pid, null, comm,
@@ -154,6 +158,10 @@ public final class ExecPathRules {
                 + "): execs on this node are slow; see the runtime's daemon and shim CPU, and the node's load.";
         return new Finding(FindingType.ExecPathSlow, Cause.Unknown, Severity.Warning, Scope.Node, msg, null, null,
                 null, null, null, List.of(), List.of(), null, o.containerId(), null, null, null, null, null);
+    }
+
+    private static String millis(double seconds) {
+        return Math.round(seconds * 1000) + " ms";
     }
 
     private static String last(List<String> argv) {

@@ -30,7 +30,7 @@ class ExecPathRulesTest {
     private final ExecPathRules rules = new ExecPathRules(CauseRules.defaults());
 
     static CanaryObservation stuck(CanaryObservation.Task shim, CanaryObservation.Task task) {
-        return new CanaryObservation(CID, 40, shim, task, 12.0, true, 10, null, 0, 3, 2, 0.05);
+        return new CanaryObservation(CID, 40, shim, task, 12.0, true, 10, null, 0, 3, 2, 0.05, null);
     }
 
     static ProcessSnapshot runcInit(int pid, String containerId, char state, String... stack) {
@@ -76,7 +76,7 @@ class ExecPathRulesTest {
                 new Case("the canary's process finished", stuck(SHIM_RUNNING,
                         new CanaryObservation.Task(60, "canary", 'Z', null)), host(), ExecStage.Output, 60),
                 new Case("ended late: the last stage is kept", new CanaryObservation(CID, 40, null, null, 30.0, false,
-                        10, ExecStage.Shim, 0, 3, 2, 14.2), host(), ExecStage.Shim, null));
+                        10, ExecStage.Shim, 0, 3, 2, 14.2, null), host(), ExecStage.Shim, null));
         List<String> wrong = new ArrayList<>();
         for (Case c : cases) {
             List<Finding> f = rules.findings(c.o(), c.s(), List.of());
@@ -106,10 +106,22 @@ class ExecPathRulesTest {
     }
 
     @Test
+    void atTheRuntimeCallTheDaemonsAnswerToVersionSaysWhetherTheRuntimeIsUnresponsive() {
+        CanaryObservation silent = new CanaryObservation(CID, 40, SHIM_RUNNING, null, 12.0, true, 10, null, 0, 3, 2, 0.05,
+                new CanaryObservation.DaemonCheck(false, 2.0, 2.0));
+        String m = rules.findings(silent, host(), List.of()).get(0).message();
+        assertTrue(m.contains("does not answer CRI Version either (no answer in 2000 ms): the runtime is unresponsive"), m);
+        CanaryObservation up = new CanaryObservation(CID, 40, SHIM_RUNNING, null, 12.0, true, 10, null, 0, 3, 2, 0.05,
+                new CanaryObservation.DaemonCheck(true, 0.003, 2.0));
+        m = rules.findings(up, host(), List.of()).get(0).message();
+        assertTrue(m.contains("(it answers CRI Version, in 3 ms: the daemon is up but this exec does not progress)"), m);
+    }
+
+    @Test
     void notStuckMeansNoFindingUnlessSlowEnoughTimesInARow() {
-        CanaryObservation healthy = new CanaryObservation(CID, 40, null, null, null, false, 10, null, 2, 3, 2, 2.4);
+        CanaryObservation healthy = new CanaryObservation(CID, 40, null, null, null, false, 10, null, 2, 3, 2, 2.4, null);
         assertEquals(List.of(), rules.findings(healthy, host(), List.of()));
-        CanaryObservation slow = new CanaryObservation(CID, 40, null, null, null, false, 10, null, 3, 3, 2, 2.4);
+        CanaryObservation slow = new CanaryObservation(CID, 40, null, null, null, false, 10, null, 3, 3, 2, 2.4, null);
         List<Finding> f = rules.findings(slow, host(), List.of());
         assertEquals(1, f.size());
         assertEquals(FindingType.ExecPathSlow, f.get(0).type());
@@ -118,7 +130,7 @@ class ExecPathRulesTest {
         assertNull(f.get(0).stage());
         assertTrue(f.get(0).message().contains("3 runs in a row (last 2.40s)"), f.get(0).message());
         CanaryObservation stuckAndSlow = new CanaryObservation(CID, 40, SHIM_STOPPED, null, 11.0, true, 10, null, 5, 3,
-                2, 2.4);
+                2, 2.4, null);
         assertEquals(List.of(FindingType.ExecPathStuck), rules.findings(stuckAndSlow, host(), List.of()).stream()
                 .map(Finding::type).toList(), "stuck says more than slow");
     }

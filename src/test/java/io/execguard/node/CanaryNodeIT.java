@@ -244,6 +244,10 @@ class CanaryNodeIT {
             NodeExecHealth r = awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 30), "ExecPathStuck",
                     x -> !findings(x, FindingType.ExecPathStuck).isEmpty());
             latency("2b containerd SIGSTOP -> ExecPathStuck in NodeExecHealth", t0);
+            // the daemon check (CRI Version, 2 s) runs beside the stuck exec; its verdict lands a scan or two later
+            r = awaitReport(Duration.ofSeconds(15), "ExecPathStuck naming the unresponsive daemon",
+                    x -> findings(x, FindingType.ExecPathStuck).stream().anyMatch(f -> f.getMessage()
+                            .contains("CRI Version")));
             stuck = findings(r, FindingType.ExecPathStuck).get(0);
             System.out.println("[canary-e2e] ExecPathStuck: stage " + stuck.getStage() + ": " + stuck.getMessage());
         } finally {
@@ -251,6 +255,7 @@ class CanaryNodeIT {
         }
         long t1 = System.nanoTime();
         assertEquals(ExecStage.RuntimeCall, stuck.getStage());
+        assertTrue(stuck.getMessage().contains("does not answer CRI Version either"), stuck.getMessage());
         assertEquals(null, stuck.getPid(), "no task below the daemon to name");
         awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared", x -> findings(x, FindingType.ExecPathStuck).isEmpty());
         latency("2b containerd SIGCONT -> ExecPathStuck cleared", t1);

@@ -61,6 +61,12 @@ public final class ExecCanary implements AutoCloseable {
     private double lastLatency = Double.NaN;
     private Outcome lastOutcome;
     private volatile boolean closed;
+    /** The daemon check of the current stuck episode (null: none yet), and whether one is running. */
+    private CanaryObservation.DaemonCheck daemon;
+    private Instant daemonCheckedAt;
+    private boolean daemonChecking;
+    private final Thread.Builder checker = Thread.ofPlatform().daemon().name("execguard-canary-version");
+    private static final Duration DAEMON_WAIT = Duration.ofSeconds(2);
 
     public ExecCanary(CriClient client, CanaryTarget target, Settings settings, Supplier<Duration> interval,
                       HostPaths host, Metrics metrics, Clock clock, String nodeName) {
@@ -166,6 +172,8 @@ public final class ExecCanary implements AutoCloseable {
             case Ok, Slow -> {
                 stuckSince = null;
                 lastStage = null;
+                daemon = null;
+                daemonCheckedAt = null;
                 lastLatency = seconds;
                 slowRuns = outcome == Outcome.Slow ? slowRuns + 1 : 0;
             }
@@ -190,14 +198,23 @@ public final class ExecCanary implements AutoCloseable {
         ExecStage stage;
         int slow;
         double latency;
+        CanaryObservation.DaemonCheck check;
+        boolean overdue;
         synchronized (this) {
             inFlight = inFlightSince;
             stuck = stuckSince;
             stage = lastStage;
             slow = slowRuns;
             latency = lastLatency;
+            overdue = inFlight != null && !now.isBefore(inFlight.plus(settings.deadline()));
+            check = daemon;
+            if (overdue && !daemonChecking && (daemonCheckedAt == null
+                    || !now.isBefore(daemonCheckedAt.plus(settings.deadline())))) {
+                daemonChecking = true;
+                daemonCheckedAt = now;
+                checker.start(this::checkDaemon);
+            }
         }
-        boolean overdue = inFlight != null && !now.isBefore(inFlight.plus(settings.deadline()));
         Instant since = overdue && (stuck == null || inFlight.isBefore(stuck)) ? inFlight : stuck;
         CanaryObservation.Task shim = null;
         CanaryObservation.Task task = null;
@@ -208,7 +225,27 @@ public final class ExecCanary implements AutoCloseable {
         return new CanaryObservation(target.containerId(), target.shimPid(), shim, task,
                 since == null ? null : Duration.between(since, now).toMillis() / 1000.0, overdue,
                 settings.deadline().toMillis() / 1000.0, stage, slow, settings.slowRuns(),
-                settings.slow().toMillis() / 1000.0, latency);
+                settings.slow().toMillis() / 1000.0, latency, overdue ? check : null);
+    }
+
+    /** CRI Version with a short wait, on its own thread: does the daemon answer while the exec is stuck? */
+    private void checkDaemon() {
+        long t0 = System.nanoTime();
+        boolean answered;
+        try {
+            client.version(DAEMON_WAIT);
+            answered = true;
+        } catch (IOException | RuntimeException e) {
+            answered = false;
+        }
+        CanaryObservation.DaemonCheck c = new CanaryObservation.DaemonCheck(answered, (System.nanoTime() - t0) / 1e9,
+                DAEMON_WAIT.toMillis() / 1000.0);
+        synchronized (this) {
+            daemonChecking = false;
+            if (daemonCheckedAt != null) { // not cleared by an answer meanwhile
+                daemon = c;
+            }
+        }
     }
 
     /** The stage the scan found for the stuck run: counted once per stage, kept for after the run has ended. */
