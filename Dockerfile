@@ -18,6 +18,11 @@ COPY src/main ./src/main
 RUN --mount=type=cache,target=/root/.m2 mvn -B -ntp -q -Dmaven.test.skip=true package \
  && test -f target/execguard.jar
 
+# The exec canary's command (docs/DETECTION.md): a static binary, so the canary needs no shell or libc in the image
+FROM gcc:13 AS canary
+COPY src/main/c/canary.c /canary.c
+RUN gcc -static -Os -s -o /canary /canary.c && test "$(/canary)" = ok
+
 FROM build AS jre
 # jdeps reports java.base, java.compiler, java.desktop (java.beans, for jackson and snakeyaml),
 # java.net.http (the Kubernetes client's HTTP), java.sql (jackson's java.sql types) and
@@ -46,6 +51,7 @@ LABEL org.opencontainers.image.title="execguard" \
       org.opencontainers.image.source="https://github.com/execguard/execguard"
 COPY --from=jre /jre /opt/java
 COPY --from=jre /app/execguard.jar /app/probe.aot /app/
+COPY --from=canary /canary /app/canary
 ENV JAVA_HOME=/opt/java MALLOC_ARENA_MAX=1
 USER 65532:65532
 # Small-footprint JVM, chosen by measurement (docs/RESOURCES.md). In JDK_JAVA_OPTIONS rather than in

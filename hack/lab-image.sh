@@ -12,6 +12,7 @@
 #                        `jdeps --print-module-deps` reports for JAR plus jdk.crypto.ec if the JDK has
 #                        it, linked with the Dockerfile's jlink options
 #   /app/execguard.jar   JAR
+#   /app/canary          the exec canary's command (src/main/c/canary.c), gcc -static, as the Dockerfile builds it
 #   the shared libraries the runtime needs, each at the absolute path ldd resolves it to (glibc and the
 #   dynamic loader from this host, in place of distroless' glibc), found with ldd over bin/java and
 #   every .so of the runtime
@@ -49,6 +50,8 @@ for tool in jlink jdeps; do
   [ -x "$JAVA_HOME/bin/$tool" ] || die "$JAVA_HOME has no bin/$tool (need a full JDK, not a JRE)"
 done
 command -v ldd >/dev/null || die "ldd is not installed (libc-bin)"
+command -v gcc >/dev/null || die "gcc is not installed (the exec canary's command is built with gcc -static)"
+CANARY_SRC=$ROOT/src/main/c/canary.c
 
 if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=$(command -v docker || true); fi
 dk() { DOCKER_HOST=unix://$DOCKER_SOCK "$DOCKER" "$@"; }
@@ -73,7 +76,7 @@ if command -v unzip >/dev/null; then
 else
   JAR_SUM=$(sha256sum "$JAR" | cut -c1-64)
 fi
-KEY="jar=$JAR_SUM,jdk=$JDK_VERSION,script=$(sha256sum "$0" | cut -c1-16)"
+KEY="jar=$JAR_SUM,jdk=$JDK_VERSION,script=$(sha256sum "$0" | cut -c1-16),canary=$(sha256sum "$CANARY_SRC" | cut -c1-16)"
 if [ -n "$ARCHIVE" ] && [ -f "$ARCHIVE" ] && [ "$(cat "$ARCHIVE.key" 2>/dev/null)" = "$KEY" ]; then
   log "$ARCHIVE is up to date ($(du -h "$ARCHIVE" | cut -f1)); nothing to do"
   exit 0
@@ -98,6 +101,8 @@ log "jdeps: $MODULES (JDK $JDK_VERSION)"
 "$JAVA_HOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-man-pages --no-header-files \
   --compress=zip-6 --output "$RFS/opt/java" >/dev/null || die "jlink failed"
 cp "$JAR" "$RFS/app/execguard.jar"
+gcc -static -Os -s -o "$RFS/app/canary" "$CANARY_SRC" || die "gcc -static $CANARY_SRC failed (libc6-dev has libc.a)"
+[ "$("$RFS/app/canary")" = ok ] || die "the canary built from $CANARY_SRC does not print ok"
 
 # shared libraries: everything ldd resolves outside the runtime, at the same absolute path.
 # "not found" is fine only for libraries the runtime itself holds (libjvm.so is in lib/server and found

@@ -28,7 +28,7 @@ import io.fabric8.kubernetes.api.model.IntOrString;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"nodeSelector", "thresholds", "unhealthyTypes", "degradedTypes", "actions", "releaseAfter",
-        "staleAfterHeartbeats", "maxUnhealthy", "stormGuard", "dryRun", "remediation"})
+        "canaryInterval",         "staleAfterHeartbeats", "maxUnhealthy", "stormGuard", "dryRun", "remediation"})
 public class ExecHealthPolicySpec {
 
     @JsonPropertyDescription("Labels a Node must all carry for this policy to apply to it (like a pod's nodeSelector). "
@@ -42,13 +42,13 @@ public class ExecHealthPolicySpec {
     private PolicyThresholds thresholds;
 
     @JsonPropertyDescription("Finding types that make a node's phase Unhealthy. Default: StuckRuntimeInit, "
-            + "UnkillableTask, PidNamespaceTeardownStuck, PodStuckTerminating (exec or kill already failing "
-            + "node-wide or for a pod).")
+            + "UnkillableTask, PidNamespaceTeardownStuck, PodStuckTerminating, ExecPathStuck (exec or kill already "
+            + "failing node-wide or for a pod).")
     private List<FindingType> unhealthyTypes;
 
     @JsonPropertyDescription("Finding types that make a node's phase Degraded (when no Unhealthy type is present). "
             + "Default: every type not in unhealthyTypes (with default unhealthyTypes: HungTask, PidsLimitReached, "
-            + "LeakedExecSession, PtyExhaustionRisk, PipeBufferExhaustionRisk). A type in neither list is still "
+            + "LeakedExecSession, PtyExhaustionRisk, PipeBufferExhaustionRisk, ExecPathSlow). A type in neither list is still "
             + "reported but leaves the phase Healthy; a type in both counts as Unhealthy.")
     private List<FindingType> degradedTypes;
 
@@ -63,6 +63,13 @@ public class ExecHealthPolicySpec {
             + "cordon and annotations and sets its ExecHealthy condition back to True; as a duration (90s, 5m, 1h). "
             + "Default: " + RELEASE_AFTER + ".")
     private String releaseAfter;
+
+    @Pattern(DURATION_PATTERN)
+    @JsonPropertyDescription("How often the probe runs its exec canary (an exec of a tiny command into its own "
+            + "container through the runtime's CRI socket, docs/DETECTION.md), as a duration (30s, 1m). One canary is "
+            + "in flight at a time. Without the chart's probe.criSocket the probe runs none. Default: "
+            + CANARY_INTERVAL + ".")
+    private String canaryInterval;
 
     @Min(1)
     @JsonPropertyDescription("A report whose lastProbeTime is older than this many probe heartbeats is stale: its "
@@ -116,6 +123,7 @@ public class ExecHealthPolicySpec {
                 : new ArrayList<>(PolicyDefaults.complement(s.unhealthyTypes));
         s.actions = actions != null ? actions.withDefaults(d.actions) : d.actions;
         s.releaseAfter = releaseAfter != null ? releaseAfter : d.releaseAfter;
+        s.canaryInterval = canaryInterval != null ? canaryInterval : d.canaryInterval;
         s.staleAfterHeartbeats = staleAfterHeartbeats != null ? staleAfterHeartbeats : d.staleAfterHeartbeats;
         s.maxUnhealthy = maxUnhealthy != null ? copy(maxUnhealthy) : d.maxUnhealthy;
         s.dryRun = dryRun != null ? dryRun : d.dryRun;
@@ -236,6 +244,14 @@ public class ExecHealthPolicySpec {
         this.actions = actions;
     }
 
+    public String getCanaryInterval() {
+        return canaryInterval;
+    }
+
+    public void setCanaryInterval(String canaryInterval) {
+        this.canaryInterval = canaryInterval;
+    }
+
     public String getReleaseAfter() {
         return releaseAfter;
     }
@@ -289,7 +305,7 @@ public class ExecHealthPolicySpec {
         return o instanceof ExecHealthPolicySpec s && Objects.equals(nodeSelector, s.nodeSelector)
                 && Objects.equals(thresholds, s.thresholds) && Objects.equals(unhealthyTypes, s.unhealthyTypes)
                 && Objects.equals(degradedTypes, s.degradedTypes) && Objects.equals(actions, s.actions)
-                && Objects.equals(releaseAfter, s.releaseAfter)
+                && Objects.equals(releaseAfter, s.releaseAfter) && Objects.equals(canaryInterval, s.canaryInterval)
                 && Objects.equals(staleAfterHeartbeats, s.staleAfterHeartbeats)
                 && Objects.equals(maxUnhealthy, s.maxUnhealthy) && Objects.equals(stormGuard, s.stormGuard)
                 && Objects.equals(dryRun, s.dryRun)
@@ -298,7 +314,7 @@ public class ExecHealthPolicySpec {
 
     @Override
     public int hashCode() {
-        return Objects.hash(nodeSelector, thresholds, unhealthyTypes, degradedTypes, actions, releaseAfter,
+        return Objects.hash(nodeSelector, thresholds, unhealthyTypes, degradedTypes, actions, releaseAfter, canaryInterval,
                 staleAfterHeartbeats, maxUnhealthy, stormGuard, dryRun, remediation);
     }
 
@@ -306,7 +322,7 @@ public class ExecHealthPolicySpec {
     public String toString() {
         return "ExecHealthPolicySpec{nodeSelector=" + nodeSelector + ", thresholds=" + thresholds + ", unhealthyTypes="
                 + unhealthyTypes + ", degradedTypes=" + degradedTypes + ", actions=" + actions + ", releaseAfter="
-                + releaseAfter + ", staleAfterHeartbeats=" + staleAfterHeartbeats + ", maxUnhealthy=" + maxUnhealthy
+                + releaseAfter + ", canaryInterval=" + canaryInterval + ", staleAfterHeartbeats=" + staleAfterHeartbeats + ", maxUnhealthy=" + maxUnhealthy
                 + ", stormGuard=" + stormGuard + ", dryRun=" + dryRun + ", remediation=" + remediation + "}";
     }
 }

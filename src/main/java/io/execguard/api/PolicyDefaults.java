@@ -31,7 +31,8 @@ public final class PolicyDefaults {
 
     /** Finding types that make a node Unhealthy. */
     public static final List<FindingType> UNHEALTHY_TYPES = List.of(FindingType.StuckRuntimeInit,
-            FindingType.UnkillableTask, FindingType.PidNamespaceTeardownStuck, FindingType.PodStuckTerminating);
+            FindingType.UnkillableTask, FindingType.PidNamespaceTeardownStuck, FindingType.PodStuckTerminating,
+            FindingType.ExecPathStuck);
 
     /** Finding types that make a node Degraded: every type not in {@link #UNHEALTHY_TYPES}. */
     public static final List<FindingType> DEGRADED_TYPES = complementOf(UNHEALTHY_TYPES);
@@ -44,6 +45,8 @@ public final class PolicyDefaults {
 
     // release and safety
     public static final String RELEASE_AFTER = "5m";
+    /** How often the probe runs its exec canary. */
+    public static final String CANARY_INTERVAL = "60s";
     public static final int STALE_AFTER_HEARTBEATS = 3;
     public static final String MAX_UNHEALTHY = "10%";
     public static final boolean DRY_RUN = false;
@@ -86,6 +89,7 @@ public final class PolicyDefaults {
         s.setDegradedTypes(new ArrayList<>(DEGRADED_TYPES));
         s.setActions(actions());
         s.setReleaseAfter(RELEASE_AFTER);
+        s.setCanaryInterval(CANARY_INTERVAL);
         s.setStaleAfterHeartbeats(STALE_AFTER_HEARTBEATS);
         s.setMaxUnhealthy(new IntOrString(MAX_UNHEALTHY));
         s.setDryRun(DRY_RUN);

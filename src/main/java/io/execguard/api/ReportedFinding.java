@@ -10,6 +10,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 
 import io.execguard.detect.Cause;
+import io.execguard.detect.ExecStage;
 import io.execguard.detect.Finding;
 import io.execguard.detect.FindingType;
 import io.execguard.detect.Scope;
@@ -25,7 +26,7 @@ import io.fabric8.generator.annotation.Required;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"id", "type", "cause", "severity", "scope", "message", "firstSeen", "ageSeconds", "podNamespace",
         "podName", "containerName", "containerId", "podUid", "pid", "tid", "comm", "state", "wchan", "signalsPending",
-        "kernelStack", "cgroup", "mount"})
+        "kernelStack", "cgroup", "mount", "stage", "relatedFinding"})
 public class ReportedFinding {
 
     @Required
@@ -43,7 +44,8 @@ public class ReportedFinding {
             + "reset by peer'. LeakedExecSession: an exec'd shell left behind by a vanished client. "
             + "PtyExhaustionRisk: kernel.pty.nr close to kernel.pty.max. PipeBufferExhaustionRisk: "
             + "pipes may get a single page, runtime helpers can deadlock. PodStuckTerminating: a pod on"
-            + " this node whose deletion is overdue.")
+            + " this node whose deletion is overdue. ExecPathStuck: the probe's exec canary got no answer within its"
+            + " deadline. ExecPathSlow: the canary answered slower than its threshold several runs in a row.")
     private FindingType type;
 
     @JsonPropertyDescription("Why it is stuck, read from the blocked thread's kernel stack and wchan: FuseRequest (a "
@@ -129,6 +131,16 @@ public class ReportedFinding {
             + "CifsRequest causes.")
     private MountStatus mount;
 
+    @JsonPropertyDescription("For ExecPathStuck: where the exec canary stopped. RuntimeCall: the runtime's daemon has "
+            + "not handed the exec to the container's shim. Shim: the container's shim is stopped or blocked. "
+            + "RuncInit: runc exec / runc init did not finish, the process never started. ProcessStart: the process "
+            + "started and did not finish. Output: it finished, the answer was not delivered.")
+    private ExecStage stage;
+
+    @JsonPropertyDescription("The id of another finding of this report that explains this one, e.g. the "
+            + "StuckRuntimeInit of the canary's own runc init for an ExecPathStuck.")
+    private String relatedFinding;
+
     public ReportedFinding() {
     }
 
@@ -157,6 +169,8 @@ public class ReportedFinding {
         r.kernelStack = nonEmpty(f.kernelStack());
         r.cgroup = f.cgroup();
         r.mount = MountStatus.from(f.mount());
+        r.stage = f.stage();
+        r.relatedFinding = f.relatedFinding();
         return r;
     }
 
@@ -362,6 +376,22 @@ public class ReportedFinding {
     }
 
 
+    public ExecStage getStage() {
+        return stage;
+    }
+
+    public void setStage(ExecStage stage) {
+        this.stage = stage;
+    }
+
+    public String getRelatedFinding() {
+        return relatedFinding;
+    }
+
+    public void setRelatedFinding(String relatedFinding) {
+        this.relatedFinding = relatedFinding;
+    }
+
     public MountStatus getMount() {
         return mount;
     }
@@ -395,14 +425,16 @@ public class ReportedFinding {
                 && Objects.equals(signalsPending, r.signalsPending)
                 && Objects.equals(kernelStack, r.kernelStack)
                 && Objects.equals(cgroup, r.cgroup)
-                && Objects.equals(mount, r.mount);
+                && Objects.equals(mount, r.mount)
+                && Objects.equals(stage, r.stage)
+                && Objects.equals(relatedFinding, r.relatedFinding);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(id, type, cause, severity, scope, message, firstSeen, ageSeconds, podNamespace, podName,
                 containerName, containerId, podUid, pid, tid, comm, state, wchan, signalsPending, kernelStack, cgroup,
-                mount);
+                mount, stage, relatedFinding);
     }
 
     @Override

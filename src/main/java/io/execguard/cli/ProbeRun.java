@@ -28,6 +28,9 @@ import io.execguard.probe.ProbeConfig;
 import io.execguard.probe.ProbeLoop;
 import io.execguard.probe.ProbePolicy;
 import io.execguard.probe.ReportPublisher;
+import io.execguard.probe.canary.CanaryTarget;
+import io.execguard.probe.canary.CriClient;
+import io.execguard.probe.canary.ExecCanary;
 import io.execguard.probe.kube.KubeApi;
 import io.execguard.repair.ProcHostRepairs;
 import io.execguard.repair.Repairer;
@@ -81,10 +84,12 @@ final class ProbeRun {
             ReportPublisher publisher = new ReportPublisher(
                     new KubeStatusWriter(client, config.nodeName(), version), config.heartbeat(),
                     config.nodeName(), metrics, clock);
+            PolicyCache policies = new PolicyCache(client, config);
+            ExecCanary canary = canary(config, () -> policies.policy().canaryInterval(), metrics, clock);
             ProbeLoop loop = new ProbeLoop(config, new HostReader(new HostPaths(config.hostRoot()), slow, clock)::read,
-                    new FindingTracker(), pods::index, new PolicyCache(client, config)::policy,
+                    new FindingTracker(), pods::index, policies::policy,
                     publisher, new Repairer(new ProcHostRepairs(config.hostRoot()), config.nodeName()), metrics,
-                    clock);
+                    clock, canary);
             ScheduledExecutorService scans = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scan"));
             Thread publish = daemon(publisher::runLoop, "publish");
             try (HealthServer health = new HealthServer(config.metricsPort(), metrics, loop::healthy, loop::ready,
@@ -100,6 +105,9 @@ final class ProbeRun {
                 Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
                 stop.await();
             } finally {
+                if (canary != null) {
+                    canary.close();
+                }
                 scans.shutdownNow();
                 publish.interrupt();
             }
@@ -162,6 +170,30 @@ final class ProbeRun {
             }
             return current;
         }
+    }
+
+    /**
+     * The exec canary, started, when CRI_SOCKET names an existing socket and the probe's cgroup names its container;
+     * otherwise none (logged once): missing evidence makes no finding.
+     */
+    static ExecCanary canary(ProbeConfig config, java.util.function.Supplier<java.time.Duration> interval,
+                             Metrics metrics, Clock clock) {
+        if (config.criSocket() == null) {
+            LOG.info("node {}: no exec canary (CRI_SOCKET is not set)", config.nodeName());
+            return null;
+        }
+        if (!java.nio.file.Files.exists(config.criSocket())) {
+            LOG.info("node {}: no exec canary: CRI_SOCKET {} does not exist", config.nodeName(), config.criSocket());
+            return null;
+        }
+        java.util.Optional<CanaryTarget> target = CanaryTarget.ofSelf(java.nio.file.Path.of("/proc/self/cgroup"));
+        if (target.isEmpty()) {
+            LOG.info("node {}: no exec canary: /proc/self/cgroup names no container", config.nodeName());
+            return null;
+        }
+        return new ExecCanary(new CriClient(config.criSocket()), target.get(),
+                ExecCanary.Settings.defaults(config.canaryDeadline()), interval, new HostPaths(config.hostRoot()),
+                metrics, clock, config.nodeName()).start();
     }
 
     private static Thread daemon(Runnable r, String name) {

@@ -19,13 +19,17 @@ public enum FindingType {
     /** Pipes may get a single page: runtime helpers can deadlock writing to them. */
     PipeBufferExhaustionRisk,
     /** A pod on this node whose deletion is overdue (reported by the probe from the API, not by scan). */
-    PodStuckTerminating;
+    PodStuckTerminating,
+    /** The exec canary got no answer within its deadline: an exec through the runtime's API does not finish. */
+    ExecPathStuck,
+    /** The exec canary answered, but slower than the threshold for several runs in a row. */
+    ExecPathSlow;
 
     /** Whether this type means exec is (or will be) broken, kill is, or both. */
     public boolean breaksExec() {
         return switch (this) {
             case StuckRuntimeInit, PidsLimitReached, PidNamespaceTeardownStuck, LeakedExecSession, PtyExhaustionRisk,
-                 PipeBufferExhaustionRisk -> true;
+                 PipeBufferExhaustionRisk, ExecPathStuck -> true;
             default -> false;
         };
     }

@@ -129,9 +129,13 @@ public final class FindingTracker {
         return null;
     }
 
-    /** type/container/pid@starttime, or type/cgroup for cgroup findings, or type for node findings. */
+    /** type/container/pid@starttime, or type/cgroup for cgroup findings, or type for node findings; the canary's: type/container. */
     static String idOf(Finding f, ProcessSnapshot p) {
         StringBuilder b = new StringBuilder(f.type().name());
+        if (f.type() == FindingType.ExecPathStuck || f.type() == FindingType.ExecPathSlow) {
+            // one per canary target: the task it waits in may change while the same run stays stuck
+            return f.containerId() == null ? b.toString() : b.append('/').append(f.containerId(), 0, 12).toString();
+        }
         if (f.containerId() != null) {
             b.append('/').append(f.containerId(), 0, 12);
         } else if (f.podUid() != null) {

@@ -26,6 +26,40 @@ public final class Metrics {
         return this;
     }
 
+    /**
+     * A histogram without labels: {@code name_bucket{le=...}}, {@code name_sum}, {@code name_count}, the buckets
+     * (upper bounds in seconds, ascending) cumulative as Prometheus wants them.
+     */
+    public Metrics histogram(String name, String help, double... buckets) {
+        Map<String, Double> series = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+        for (double b : buckets) {
+            series.put("_bucket{le=\"" + format(b) + "\"}", 0.0);
+        }
+        series.put("_bucket{le=\"+Inf\"}", 0.0);
+        series.put("_sum", 0.0);
+        series.put("_count", 0.0);
+        families.putIfAbsent(name, new Family("histogram", help, series));
+        return this;
+    }
+
+    /** Records one observation in a histogram. */
+    public void observe(String name, double value) {
+        Map<String, Double> s = family(name).series();
+        synchronized (s) {
+            for (Map.Entry<String, Double> e : s.entrySet()) {
+                String k = e.getKey();
+                if (k.startsWith("_bucket")) {
+                    String le = k.substring(k.indexOf('"') + 1, k.lastIndexOf('"'));
+                    if (le.equals("+Inf") || value <= Double.parseDouble(le)) {
+                        e.setValue(e.getValue() + 1);
+                    }
+                }
+            }
+            s.merge("_sum", value, Double::sum);
+            s.merge("_count", 1.0, Double::sum);
+        }
+    }
+
     public void inc(String name, String... labels) {
         add(name, 1, labels);
     }
@@ -57,7 +91,11 @@ public final class Metrics {
             Family f = e.getValue();
             b.append("# HELP ").append(e.getKey()).append(' ').append(f.help()).append('\n');
             b.append("# TYPE ").append(e.getKey()).append(' ').append(f.type()).append('\n');
-            for (Map.Entry<String, Double> s : new TreeMap<>(f.series()).entrySet()) {
+            Map<String, Double> ordered;
+            synchronized (f.series()) {
+                ordered = f.type().equals("histogram") ? new LinkedHashMap<>(f.series()) : new TreeMap<>(f.series());
+            }
+            for (Map.Entry<String, Double> s : ordered.entrySet()) {
                 b.append(e.getKey()).append(s.getKey()).append(' ').append(format(s.getValue())).append('\n');
             }
         }

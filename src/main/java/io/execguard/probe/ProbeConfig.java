@@ -17,9 +17,13 @@ import java.util.Map;
  * @param podStuckTerminating {@code POD_STUCK_TERMINATING}, default 2m past the deletion timestamp (the end of the grace period),
  *                            used while no ExecHealthPolicy selects the node (a policy's own value wins)
  * @param maxFindings         {@code MAX_FINDINGS}, default 50: findings kept in the status
+ * @param criSocket           {@code CRI_SOCKET}, default none: the container runtime's CRI socket as mounted in the
+ *                            probe's container; the exec canary runs only with one (and when the socket exists)
+ * @param canaryDeadline      {@code CANARY_DEADLINE}, default 10s: an exec canary with no answer by then is stuck
  */
 public record ProbeConfig(String nodeName, Path hostRoot, Duration scanInterval, Duration heartbeat, int metricsPort,
-                          Duration readTimeout, Duration podStuckTerminating, int maxFindings) {
+                          Duration readTimeout, Duration podStuckTerminating, int maxFindings, Path criSocket,
+                          Duration canaryDeadline) {
 
     public ProbeConfig {
         if (nodeName == null || nodeName.isBlank()) {
@@ -28,6 +32,7 @@ public record ProbeConfig(String nodeName, Path hostRoot, Duration scanInterval,
         requirePositive(scanInterval, "SCAN_INTERVAL");
         requirePositive(heartbeat, "HEARTBEAT");
         requirePositive(readTimeout, "READ_TIMEOUT");
+        requirePositive(canaryDeadline, "CANARY_DEADLINE");
         if (metricsPort < 0 || metricsPort > 65535) {
             throw new IllegalArgumentException("METRICS_PORT must be 0..65535, got " + metricsPort);
         }
@@ -40,7 +45,9 @@ public record ProbeConfig(String nodeName, Path hostRoot, Duration scanInterval,
         return new ProbeConfig(env.get("NODE_NAME"), Path.of(env.getOrDefault("HOST_ROOT", "/host")),
                 duration(env, "SCAN_INTERVAL", "10s"), duration(env, "HEARTBEAT", "60s"),
                 integer(env, "METRICS_PORT", 9090), duration(env, "READ_TIMEOUT", "1s"),
-                duration(env, "POD_STUCK_TERMINATING", "2m"), integer(env, "MAX_FINDINGS", 50));
+                duration(env, "POD_STUCK_TERMINATING", "2m"), integer(env, "MAX_FINDINGS", 50),
+                env.getOrDefault("CRI_SOCKET", "").isBlank() ? null : Path.of(env.get("CRI_SOCKET").trim()),
+                duration(env, "CANARY_DEADLINE", "10s"));
     }
 
     private static void requirePositive(Duration d, String name) {

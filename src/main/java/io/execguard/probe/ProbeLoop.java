@@ -14,10 +14,16 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.execguard.detect.CanaryObservation;
+import io.execguard.detect.CauseRules;
 import io.execguard.detect.DetectorSuite;
+import io.execguard.detect.ExecPathRules;
+import io.execguard.detect.ExecStage;
+import io.execguard.detect.FindingType;
 import io.execguard.detect.Finding;
 import io.execguard.host.DeadlineReader;
 import io.execguard.host.HostSnapshot;
+import io.execguard.probe.canary.ExecCanary;
 import io.execguard.repair.Repair;
 import io.execguard.repair.Repairer;
 
@@ -39,6 +45,8 @@ public final class ProbeLoop {
     private final Repairer repairer;
     private final Metrics metrics;
     private final Clock clock;
+    private final ExecCanary canary;
+    private final ExecPathRules execPath = new ExecPathRules(CauseRules.defaults());
     private final Instant started;
     private volatile Instant lastScan;
     private volatile String blockedReads = "no scan completed yet";
@@ -47,6 +55,14 @@ public final class ProbeLoop {
     public ProbeLoop(ProbeConfig config, Supplier<HostSnapshot> host, FindingTracker tracker,
                      Supplier<PodIndex> pods, Supplier<ProbePolicy> policy, Consumer<ProbeReport> sink,
                      Repairer repairer, Metrics metrics, Clock clock) {
+        this(config, host, tracker, pods, policy, sink, repairer, metrics, clock, null);
+    }
+
+    /** With the exec canary whose state each scan turns into findings (null: none). */
+    public ProbeLoop(ProbeConfig config, Supplier<HostSnapshot> host, FindingTracker tracker,
+                     Supplier<PodIndex> pods, Supplier<ProbePolicy> policy, Consumer<ProbeReport> sink,
+                     Repairer repairer, Metrics metrics, Clock clock, ExecCanary canary) {
+        this.canary = canary;
         this.config = config;
         this.host = host;
         this.tracker = tracker;
@@ -81,7 +97,11 @@ public final class ProbeLoop {
             List<Finding> raw = new ArrayList<>(detectors.detect(snapshot));
             PodIndex index = pods.get();
             raw.addAll(index.stuckTerminating(start, p.podStuckTerminating(), raw));
-            List<TrackedFinding> tracked = tracker.update(raw, snapshot, start, p.thresholds());
+            CanaryObservation observed = canary == null ? null : canary.observe();
+            if (observed != null) {
+                raw.addAll(execPath.findings(observed, snapshot, List.copyOf(raw)));
+            }
+            List<TrackedFinding> tracked = linkCanary(tracker.update(raw, snapshot, start, p.thresholds()), observed);
             Map<String, Finding> current = new LinkedHashMap<>();
             tracked.forEach(t -> current.put(t.id(), t.finding()));
             for (Repair r : repairer.run(current, snapshot, p.repair(), start)) {
@@ -103,6 +123,35 @@ public final class ProbeLoop {
             LOG.warn("node {}: scan of {} failed: {}", config.nodeName(), config.hostRoot(), e.toString());
             return null;
         }
+    }
+
+    /**
+     * Links an ExecPathStuck at runc init to the StuckRuntimeInit of the canary's container (by its tracked id), and
+     * hands the stage back to the canary.
+     */
+    private List<TrackedFinding> linkCanary(List<TrackedFinding> tracked, CanaryObservation observed) {
+        if (observed == null) {
+            return tracked;
+        }
+        String runtimeInit = null;
+        for (TrackedFinding t : tracked) {
+            if (t.finding().type() == FindingType.StuckRuntimeInit
+                    && observed.containerId().equals(t.finding().containerId())) {
+                runtimeInit = t.id();
+            }
+        }
+        List<TrackedFinding> out = new ArrayList<>(tracked.size());
+        for (TrackedFinding t : tracked) {
+            Finding f = t.finding();
+            if (f.type() == FindingType.ExecPathStuck) {
+                canary.stage(f.stage());
+                if (runtimeInit != null && f.stage() == ExecStage.RuncInit) {
+                    t = new TrackedFinding(t.id(), f.withRelatedFinding(runtimeInit), t.firstSeen());
+                }
+            }
+            out.add(t);
+        }
+        return out;
     }
 
     private void recordMetrics(ProbeReport report, List<TrackedFinding> tracked, long millis) {

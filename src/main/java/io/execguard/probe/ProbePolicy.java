@@ -15,7 +15,15 @@ import io.execguard.repair.RepairPolicy;
  * which node-local repairs it may make.
  */
 public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes, Set<FindingType> degradedTypes,
-                          Duration podStuckTerminating, RepairPolicy repair) {
+                          Duration podStuckTerminating, RepairPolicy repair, Duration canaryInterval) {
+
+    /** The default canary interval ({@code canaryInterval} of the policy). */
+    public static final Duration CANARY_INTERVAL = Durations.parse(io.execguard.api.PolicyDefaults.CANARY_INTERVAL);
+
+    public ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes, Set<FindingType> degradedTypes,
+                       Duration podStuckTerminating, RepairPolicy repair) {
+        this(thresholds, unhealthyTypes, degradedTypes, podStuckTerminating, repair, CANARY_INTERVAL);
+    }
 
     public ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes, Duration podStuckTerminating,
                        RepairPolicy repair) {
@@ -39,7 +47,8 @@ public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes
         Set<FindingType> degraded = java.util.EnumSet.noneOf(FindingType.class);
         degraded.addAll(s.getDegradedTypes());
         return new ProbePolicy(s.getThresholds().toDetectorThresholds(), s.unhealthyTypeSet(), degraded,
-                Duration.ofSeconds(s.getThresholds().getPodStuckTerminatingSeconds()), repair);
+                Duration.ofSeconds(s.getThresholds().getPodStuckTerminatingSeconds()), repair,
+                canaryInterval(s.getCanaryInterval()));
     }
 
     /** The documented defaults, as with no ExecHealthPolicy at all. */
@@ -51,6 +60,15 @@ public record ProbePolicy(Thresholds thresholds, Set<FindingType> unhealthyTypes
     public static ProbePolicy defaults(ProbeConfig config) {
         ProbePolicy d = defaults();
         return new ProbePolicy(d.thresholds(), d.unhealthyTypes(), d.degradedTypes(), config.podStuckTerminating(),
-                d.repair());
+                d.repair(), d.canaryInterval());
+    }
+
+    /** The policy's canaryInterval; the default when it does not parse (the CRD's pattern keeps that rare). */
+    private static Duration canaryInterval(String value) {
+        try {
+            return value == null ? CANARY_INTERVAL : Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            return CANARY_INTERVAL;
+        }
     }
 }

@@ -38,11 +38,14 @@ class PolicyDefaultsTest {
         assertEquals(90, t.getPtyPercent());
         assertEquals(4096L, t.getPipeUserPagesSoftMin());
         assertEquals(List.of(FindingType.StuckRuntimeInit, FindingType.UnkillableTask,
-                FindingType.PidNamespaceTeardownStuck, FindingType.PodStuckTerminating), d.getUnhealthyTypes());
+                FindingType.PidNamespaceTeardownStuck, FindingType.PodStuckTerminating, FindingType.ExecPathStuck),
+                d.getUnhealthyTypes());
         assertEquals(List.of(FindingType.HungTask, FindingType.PidsLimitReached, FindingType.LeakedExecSession,
-                FindingType.PtyExhaustionRisk, FindingType.PipeBufferExhaustionRisk), d.getDegradedTypes());
+                FindingType.PtyExhaustionRisk, FindingType.PipeBufferExhaustionRisk, FindingType.ExecPathSlow),
+                d.getDegradedTypes());
         assertEquals(new ActionLadder(Action.Cordon, Action.Condition, Action.Annotate, Action.Annotate), d.getActions());
         assertEquals("5m", d.getReleaseAfter());
+        assertEquals("60s", d.getCanaryInterval());
         assertEquals(3, d.getStaleAfterHeartbeats());
         assertEquals(new IntOrString("10%"), d.getMaxUnhealthy());
         assertFalse(d.getDryRun());
@@ -65,7 +68,7 @@ class PolicyDefaultsTest {
         a.getThresholds().setHungTaskSeconds(1L);
         a.getUnhealthyTypes().clear();
         assertEquals(120L, ExecHealthPolicySpec.defaults().getThresholds().getHungTaskSeconds());
-        assertEquals(4, ExecHealthPolicySpec.defaults().getUnhealthyTypes().size());
+        assertEquals(5, ExecHealthPolicySpec.defaults().getUnhealthyTypes().size());
     }
 
     @Test

@@ -55,7 +55,7 @@ class HelmChartTest {
     static final String PROBE = "execguard-probe";
     static final String OPERATOR = "execguard-operator";
     static final List<String> PROBE_ENV = List.of("NODE_NAME", "HOST_ROOT", "SCAN_INTERVAL", "HEARTBEAT",
-            "METRICS_PORT", "READ_TIMEOUT", "POD_STUCK_TERMINATING", "MAX_FINDINGS");
+            "METRICS_PORT", "READ_TIMEOUT", "POD_STUCK_TERMINATING", "MAX_FINDINGS", "CRI_SOCKET", "CANARY_DEADLINE");
     static final List<String> OPERATOR_ENV = List.of("POD_NAMESPACE", "LEADER_ELECTION", "LEASE_NAME",
             "LEASE_DURATION", "RENEW_DEADLINE", "RETRY_PERIOD",
             "METRICS_PORT", "RESYNC_INTERVAL", "PROBE_HEARTBEAT");
@@ -199,12 +199,14 @@ class HelmChartTest {
         assertEquals(List.of("ALL"), sc.getCapabilities().getDrop());
         assertEquals(List.of("SYS_PTRACE", "DAC_READ_SEARCH", "SYS_ADMIN"), sc.getCapabilities().getAdd());
 
-        // host /proc and /sys read-only under HOST_ROOT, nothing else of the host
+        // host /proc and /sys read-only under HOST_ROOT, and the CRI socket's folder for the exec canary, read-only
         Map<String, Volume> volumes = pod.getVolumes().stream().collect(Collectors.toMap(Volume::getName, v -> v));
         Map<String, String> hostPaths = new TreeMap<>();
         volumes.values().stream().filter(v -> v.getHostPath() != null)
                 .forEach(v -> hostPaths.put(v.getName(), v.getHostPath().getPath()));
-        assertEquals(Map.of("host-proc", "/proc", "host-sys", "/sys"), hostPaths);
+        assertEquals(Map.of("host-proc", "/proc", "host-sys", "/sys", "cri-socket", "/run/containerd"), hostPaths);
+        assertEquals("DirectoryOrCreate", volumes.get("cri-socket").getHostPath().getType(),
+                "a node without the runtime's folder still runs the probe");
         Map<String, VolumeMount> mounts = c.getVolumeMounts().stream()
                 .collect(Collectors.toMap(VolumeMount::getName, m -> m));
         assertEquals("/host/proc", mounts.get("host-proc").getMountPath());
@@ -259,6 +261,29 @@ class HelmChartTest {
     }
 
     @Test
+    void theCanarysSocketIsAValueAndEmptyMeansNoCanary() {
+        Map<String, String> env = envOf(defaults(), "DaemonSet", PROBE);
+        assertEquals("/run/execguard/cri/containerd.sock", env.get("CRI_SOCKET"));
+        assertEquals("10s", env.get("CANARY_DEADLINE"));
+        Rendered crio = Rendered.of(values("probe.criSocket", "/var/run/crio/crio.sock", "probe.canaryDeadline", "4s"));
+        PodSpec pod = crio.typed("DaemonSet", PROBE, DaemonSet.class).getSpec().getTemplate().getSpec();
+        assertEquals("/var/run/crio", pod.getVolumes().stream().filter(v -> v.getName().equals("cri-socket"))
+                .findFirst().orElseThrow().getHostPath().getPath());
+        ProbeConfig config = ProbeConfig.fromEnv(new HashMap<>(Map.of("NODE_NAME", "n",
+                "CRI_SOCKET", envOf(crio, "DaemonSet", PROBE).get("CRI_SOCKET"),
+                "CANARY_DEADLINE", envOf(crio, "DaemonSet", PROBE).get("CANARY_DEADLINE"))));
+        assertEquals("/run/execguard/cri/crio.sock", config.criSocket().toString());
+        assertEquals(java.time.Duration.ofSeconds(4), config.canaryDeadline());
+        assertTrue(pod.getContainers().get(0).getVolumeMounts().stream().anyMatch(m -> m.getName().equals("cri-socket")
+                && m.getMountPath().equals("/run/execguard/cri") && Boolean.TRUE.equals(m.getReadOnly())));
+        Rendered none = Rendered.of(values("probe.criSocket", ""));
+        PodSpec off = none.typed("DaemonSet", PROBE, DaemonSet.class).getSpec().getTemplate().getSpec();
+        assertTrue(off.getVolumes().stream().noneMatch(v -> v.getName().equals("cri-socket")));
+        assertNull(envOf(none, "DaemonSet", PROBE).get("CRI_SOCKET"));
+        assertNull(ProbeConfig.fromEnv(Map.of("NODE_NAME", "n")).criSocket(), "no CRI_SOCKET: no canary");
+    }
+
+    @Test
     void withoutKernelStacksTheProbeHasNoSysAdminAndNoPrivilegeEscalation() {
         Container c = Rendered.of(CUSTOM).typed("DaemonSet", PROBE, DaemonSet.class).getSpec().getTemplate()
                 .getSpec().getContainers().get(0);
@@ -283,8 +308,8 @@ class HelmChartTest {
         Map<String, String> hostPaths = new TreeMap<>();
         pod.getVolumes().stream().filter(v -> v.getHostPath() != null)
                 .forEach(v -> hostPaths.put(v.getName(), v.getHostPath().getPath()));
-        assertEquals(Map.of("host-proc", "/proc", "host-sys", "/sys", "host-fusectl", "/sys/fs/fuse/connections"),
-                hostPaths);
+        assertEquals(Map.of("host-proc", "/proc", "host-sys", "/sys", "host-fusectl", "/sys/fs/fuse/connections",
+                "cri-socket", "/run/containerd"), hostPaths);
         Map<String, VolumeMount> mounts = c.getVolumeMounts().stream()
                 .collect(Collectors.toMap(VolumeMount::getName, m -> m));
         VolumeMount fusectl = mounts.get("host-fusectl");

@@ -1,0 +1,463 @@
+package io.execguard.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.execguard.kube.KubeCluster.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+import io.execguard.api.NodeExecHealth;
+import io.execguard.api.ReportedFinding;
+import io.execguard.detect.ExecStage;
+import io.execguard.detect.FindingType;
+import io.execguard.lab.Lab;
+import io.execguard.lab.Lab.Cleanup;
+
+/**
+ * The exec canary (#15) on the real node of {@code hack/cluster.sh up --node}: the chart installed with
+ * {@code probe.criSocket} naming the node's containerd socket, the probe's canary running CRI ExecSync of
+ * {@code /app/canary} in its own container. Acceptance 1: 200 canaries, latency printed, no canary finding.
+ * Acceptance 2: the probe pod's containerd-shim frozen (SIGSTOP by pid, SIGCONT in finally) gives ExecPathStuck at
+ * stage Shim within the canary interval plus the deadline; resumed, the next canary clears it; the same with the
+ * node's containerd frozen, at stage RuntimeCall.
+ * Reads what a user reads: NodeExecHealth through the API server and the probe's /metrics.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CanaryNodeIT {
+
+    static final String NS = "canary-e2e";
+    static final String RELEASE = "canary-e2e";
+    static final Path CHART = Path.of("helm/execguard");
+    static final Path LOGS = Path.of(System.getProperty("execguard.buildDir", "target"), "canary-e2e");
+    static final Duration DEADLINE = Duration.ofSeconds(5);
+    static final String INTERVAL = "250ms";
+
+    static NodeE2E e2e;
+    static KubernetesClient admin;
+    static Cleanup cleanup;
+    static int metricsPort;
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void install() throws Exception {
+        e2e = NodeE2E.fromSystemProperties();
+        Lab.assumeLab();
+        Files.createDirectories(LOGS);
+        cleanup = new Cleanup("CanaryNodeIT");
+        admin = e2e.cluster().admin();
+        e2e.importImage(Path.of(System.getProperty("execguard.jar")));
+        metricsPort = e2e.port() + 7; // not the chart's defaults, nor ExecLoopNodeIT's (+5, +6)
+        long t0 = System.nanoTime();
+        InstallCommand install = new Helm(CHART).install().withName(RELEASE).withNamespace(NS).createNamespace()
+                .withKubeConfig(e2e.cluster().kubeconfig());
+        values().forEach(install::set);
+        cleanup.add("helm uninstall " + RELEASE, CanaryNodeIT::uninstall);
+        assertEquals("deployed", install.call().getStatus());
+        Binder binder = new Binder(admin, NS, e2e.node()).start();
+        cleanup.add("stop the binder", binder::close);
+        awaitReady("app.kubernetes.io/component=probe", Duration.ofSeconds(120));
+        awaitReport(Duration.ofSeconds(60), "the probe's first report", r -> r.getStatus().getLastProbeTime() != null);
+        latency("helm install -> probe Ready, first NodeExecHealth", t0);
+    }
+
+    static Map<String, Object> values() {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("image.repository", "lab/execguard");
+        v.put("image.tag", "dev");
+        v.put("image.pullPolicy", "Never");
+        v.put("kubernetesApi.host", "127.0.0.1");
+        v.put("kubernetesApi.port", Integer.toString(e2e.port()));
+        v.put("probe.hostNetwork", true);
+        v.put("probe.mountPropagation", "None");
+        v.put("operator.hostNetwork", true);
+        v.put("operator.replicas", 1);
+        v.put("probe.metricsPort", e2e.port() + 7);
+        v.put("operator.metricsPort", e2e.port() + 8);
+        v.put("probe.scanInterval", "2s");
+        v.put("probe.heartbeat", "4s");
+        v.put("probe.criSocket", e2e.dir().resolve("node").resolve("containerd.sock").toString());
+        v.put("probe.canaryDeadline", DEADLINE.toSeconds() + "s");
+        v.put("policy.name", RELEASE);
+        v.put("policy.canaryInterval", INTERVAL);
+        v.put("policy.thresholds.stuckRuntimeInitSeconds", 5);
+        return v;
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (cleanup != null) {
+            try {
+                cleanup.close();
+            } finally {
+                admin.close();
+            }
+        }
+    }
+
+    static void uninstall() throws Exception {
+        try {
+            NodeE2E.Result logs = e2e.kubectl(Duration.ofSeconds(20), "logs", "-n", NS, "-l",
+                    "app.kubernetes.io/component=probe", "--tail=200");
+            Files.writeString(LOGS.resolve("probe.log"), logs.stdout() + logs.stderr());
+        } finally {
+            Helm.uninstall(RELEASE).withNamespace(NS).withKubeConfig(e2e.cluster().kubeconfig()).ignoreNotFound().call();
+            admin.pods().inNamespace(NS).withGracePeriod(0).delete();
+            admin.namespaces().withName(NS).delete();
+            await(Duration.ofSeconds(60), "namespace " + NS + " gone", () -> admin.namespaces().withName(NS).get() == null);
+        }
+    }
+
+    // ---- 1. healthy: 200 canaries, no finding ------------------------------------------------------------------
+
+    @Test
+    @Order(1)
+    void twoHundredCanariesOnAHealthyNodeGiveNoFinding() throws Exception {
+        Map<String, Double> before = metrics();
+        double ok0 = runs(before, "Ok") + runs(before, "Slow");
+        List<String> seen = new ArrayList<>();
+        long t0 = System.nanoTime();
+        await(Duration.ofSeconds(240), "200 more canaries answered", () -> {
+            Map<String, Double> m;
+            try {
+                m = metrics();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            canaryFindings(report()).forEach(f -> seen.add(f.getType() + ": " + f.getMessage()));
+            return runs(m, "Ok") + runs(m, "Slow") - ok0 >= 200;
+        });
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Map<String, Double> after = metrics();
+        long scans = report().getStatus().getObservedScanCount();
+        awaitReport(Duration.ofSeconds(30), "two more scans", r -> r.getStatus().getObservedScanCount() >= scans + 2);
+        canaryFindings(report()).forEach(f -> seen.add(f.getType() + ": " + f.getMessage()));
+        Histogram h = Histogram.of(after, "execguard_canary_latency_seconds").minus(Histogram.of(before,
+                "execguard_canary_latency_seconds"));
+        System.out.printf("[canary-e2e] LATENCY 200 canaries (CRI ExecSync of /app/canary into the probe's container, "
+                        + "%d answered in %.1f s at interval %s): mean %.1f ms, p50 <= %.0f ms, p99 <= %.0f ms "
+                        + "(histogram bucket bounds); outcomes %s%n", (long) h.count(), seconds, INTERVAL,
+                h.sum() / h.count() * 1000, h.quantile(0.50) * 1000, h.quantile(0.99) * 1000, outcomes(after));
+        assertTrue(h.count() >= 200, "answered canaries counted in the histogram: " + h.count());
+        assertEquals(0.0, runs(after, "Failed") - runs(before, "Failed"), "failed canaries");
+        assertEquals(0.0, runs(after, "Late") + runs(after, "Abandoned"), "late or abandoned canaries");
+        assertEquals(List.of(), seen, "canary findings during and after 200 healthy canaries");
+    }
+
+    // ---- 2. the runtime frozen: the probe pod's shim stopped ------------------------------------------------------
+
+    @Test
+    @Order(2)
+    void aFrozenShimGivesExecPathStuckAtTheShimAndTheNextCanaryClearsIt() throws Exception {
+        Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
+                .get(0);
+        String cid = probe.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
+        long jvm = containerInit(cid);
+        long shim = ProcessHandle.of(jvm).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElseThrow();
+        String shimCmd = Files.readString(Path.of("/proc/" + shim + "/cmdline")).replace('\0', ' ');
+        assertTrue(shimCmd.contains("containerd-shim") && shimCmd.contains(e2e.dir().toString()),
+                "the probe's parent is this node's shim: " + shimCmd);
+        assertTrue(canaryFindings(report()).isEmpty(), "no canary finding before: " + canaryFindings(report()));
+        ReportedFinding stuck;
+        Map<String, Double> m0 = metrics();
+        long t0 = System.nanoTime();
+        signal("STOP", shim);
+        try {
+            NodeExecHealth r = awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 30), "ExecPathStuck",
+                    x -> !findings(x, FindingType.ExecPathStuck).isEmpty());
+            latency("2 shim SIGSTOP -> ExecPathStuck in NodeExecHealth (interval " + INTERVAL + ", deadline "
+                    + DEADLINE.toSeconds() + " s, scan 2 s, heartbeat 4 s)", t0);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            stuck = findings(r, FindingType.ExecPathStuck).get(0);
+            // a run starts within the interval, is stuck at its deadline, is seen by the next scan (2 s) and
+            // published at once (a changed report); 5 s of slack for the shared machine
+            assertTrue(seconds <= 0.25 + DEADLINE.toSeconds() + 2 + 5, "ExecPathStuck after " + seconds + " s");
+            System.out.println("[canary-e2e] ExecPathStuck: stage " + stuck.getStage() + ", pid " + stuck.getPid()
+                    + ", state " + stuck.getState() + ": " + stuck.getMessage());
+        } finally {
+            signal("CONT", shim);
+        }
+        long t1 = System.nanoTime();
+        double frozen = (t1 - t0) / 1e9;
+        assertEquals(ExecStage.Shim, stuck.getStage());
+        assertEquals(Long.valueOf(shim).intValue(), stuck.getPid());
+        assertEquals("T", stuck.getState());
+        assertEquals("Critical", String.valueOf(stuck.getSeverity()));
+        assertEquals("Node", String.valueOf(stuck.getScope()));
+        assertEquals(cid, stuck.getContainerId());
+        awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared", x -> findings(x, FindingType.ExecPathStuck).isEmpty());
+        latency("2 shim SIGCONT -> ExecPathStuck cleared", t1);
+        Map<String, Double> m = metrics();
+        System.out.println("[canary-e2e] outcomes after: " + outcomes(m) + ", stuck by stage: "
+                + series(m, "execguard_canary_stuck_total"));
+        assertTrue(series(m, "execguard_canary_stuck_total").getOrDefault("{stage=\"Shim\"}", 0.0) >= 1,
+                "stuck by stage: " + series(m, "execguard_canary_stuck_total"));
+        // one run was in flight the whole time, not piled on: exactly one ended late, the runs it spanned were skipped
+        assertEquals(1.0, runs(m, "Late") + runs(m, "Abandoned") - runs(m0, "Late") - runs(m0, "Abandoned"),
+                "runs that ended late: " + outcomes(m0) + " -> " + outcomes(m));
+        assertEquals(0.0, runs(m, "Failed") - runs(m0, "Failed"), "failed runs");
+        double skipped = runs(m, "Skipped") - runs(m0, "Skipped");
+        System.out.printf("[canary-e2e] frozen %.1f s: %d runs skipped while one was in flight%n", frozen, (long) skipped);
+        assertTrue(skipped >= frozen / 0.25 / 2, "runs skipped while one was in flight: " + skipped);
+    }
+
+    // ---- 2b. the runtime's daemon frozen ---------------------------------------------------------------------
+
+    @Test
+    @Order(3)
+    void aFrozenContainerdGivesExecPathStuckAtTheRuntimeCall() throws Exception {
+        long containerd = Long.parseLong(Files.readString(e2e.dir().resolve("node").resolve("containerd.pid")).strip());
+        String cmd = Files.readString(Path.of("/proc/" + containerd + "/cmdline")).replace('\0', ' ');
+        assertTrue(cmd.contains("containerd") && cmd.contains(e2e.dir().toString()), "this node's containerd: " + cmd);
+        awaitReport(Duration.ofSeconds(30), "no canary finding before", x -> canaryFindings(x).isEmpty());
+        ReportedFinding stuck;
+        long t0 = System.nanoTime();
+        signal("STOP", containerd);
+        try {
+            NodeExecHealth r = awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 30), "ExecPathStuck",
+                    x -> !findings(x, FindingType.ExecPathStuck).isEmpty());
+            latency("2b containerd SIGSTOP -> ExecPathStuck in NodeExecHealth", t0);
+            // the daemon check (CRI Version, 2 s) runs beside the stuck exec; its verdict lands a scan or two later
+            r = awaitReport(Duration.ofSeconds(15), "ExecPathStuck naming the unresponsive daemon",
+                    x -> findings(x, FindingType.ExecPathStuck).stream().anyMatch(f -> f.getMessage()
+                            .contains("CRI Version")));
+            stuck = findings(r, FindingType.ExecPathStuck).get(0);
+            System.out.println("[canary-e2e] ExecPathStuck: stage " + stuck.getStage() + ": " + stuck.getMessage());
+        } finally {
+            signal("CONT", containerd);
+        }
+        long t1 = System.nanoTime();
+        assertEquals(ExecStage.RuntimeCall, stuck.getStage());
+        assertTrue(stuck.getMessage().contains("does not answer CRI Version either"), stuck.getMessage());
+        assertEquals(null, stuck.getPid(), "no task below the daemon to name");
+        awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared", x -> findings(x, FindingType.ExecPathStuck).isEmpty());
+        latency("2b containerd SIGCONT -> ExecPathStuck cleared", t1);
+        Map<String, Double> m = metrics();
+        assertTrue(series(m, "execguard_canary_stuck_total").getOrDefault("{stage=\"RuntimeCall\"}", 0.0) >= 1,
+                "stuck by stage: " + series(m, "execguard_canary_stuck_total"));
+    }
+
+    // ---- 3. the canary's runc init stuck on a hung mount ----------------------------------------------------------
+
+    @Test
+    @Order(4)
+    void aCanaryStuckInRuncInitOnAHungMountIsLinkedToTheStuckRuntimeInit() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Lab.which("bindfs").isPresent() && Lab.which("gcc").isPresent(),
+                "bindfs and gcc are needed");
+        Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
+                .get(0);
+        String cid = probe.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
+        long jvm = containerInit(cid);
+        awaitReport(Duration.ofSeconds(30), "no canary finding before", x -> canaryFindings(x).isEmpty());
+        try (Cleanup local = new Cleanup("CanaryNodeIT.runcInit")) {
+            // /app/canary of the probe's container becomes a file on a bindfs-over-bindfs stack (the lab's FUSE
+            // fault): a bind mount in the container's mount namespace only, undone in finally
+            io.execguard.lab.docker.DockerLab.FuseStack fuse = io.execguard.lab.docker.DockerLab.FuseStack.create(local,
+                    Files.createDirectories(LOGS.toAbsolutePath().resolve("fuse")));
+            Path copy = fuse.src.resolve("canary");
+            run("gcc", "-static", "-Os", "-s", "-o", copy.toString(), Path.of("src/main/c/canary.c").toAbsolutePath()
+                    .toString());
+            // the container has no mount(8): src/test/c/mount-into.c clones the mount here and moves it there
+            String mountInto = LOGS.toAbsolutePath().resolve("mount-into").toString();
+            run("gcc", "-O2", "-o", mountInto, Path.of("src/test/c/mount-into.c").toAbsolutePath().toString());
+            run(mountInto, Long.toString(jvm), fuse.upper.resolve("canary").toString(), "/app/canary");
+            local.add("umount /app/canary in the probe's container", () -> run(mountInto, Long.toString(jvm), "-u",
+                    "/app/canary"));
+            Thread.sleep(1500); // past bindfs' caches: the next open asks the (frozen) daemon
+            long t0 = System.nanoTime();
+            // frozen by hand, not FuseStack.freeze: its release aborts the connections, and this test resumes the
+            // daemon instead (the hung run then answers late and the next one in time, through the same mount)
+            local.add("SIGCONT the lower bindfs " + fuse.lowerDaemon.pid(), () -> {
+                if (fuse.lowerDaemon.isAlive()) {
+                    signal("CONT", fuse.lowerDaemon.pid());
+                }
+            });
+            signal("STOP", fuse.lowerDaemon.pid());
+            NodeExecHealth r = awaitReport(Duration.ofSeconds(60), "ExecPathStuck at RuncInit linked to a StuckRuntimeInit",
+                    x -> findings(x, FindingType.ExecPathStuck).stream().anyMatch(f -> f.getStage() == ExecStage.RuncInit
+                            && f.getRelatedFinding() != null));
+            latency("3 canary binary on a frozen FUSE mount -> ExecPathStuck at RuncInit linked (threshold 5 s)", t0);
+            ReportedFinding stuck = findings(r, FindingType.ExecPathStuck).get(0);
+            ReportedFinding init = findings(r, FindingType.StuckRuntimeInit).stream()
+                    .filter(f -> cid.equals(f.getContainerId())).findFirst().orElseThrow();
+            System.out.println("[canary-e2e] ExecPathStuck: stage " + stuck.getStage() + ", related "
+                    + stuck.getRelatedFinding() + ", cause " + stuck.getCause() + ": " + stuck.getMessage());
+            System.out.println("[canary-e2e] StuckRuntimeInit " + init.getId() + ": " + init.getMessage());
+            assertEquals(init.getId(), stuck.getRelatedFinding());
+            assertEquals("FuseRequest", String.valueOf(stuck.getCause()));
+            assertEquals("runc:[2:INIT]", stuck.getComm());
+            assertEquals(init.getPid(), stuck.getPid());
+            // resumed: the hung run finishes late, the next one answers in time and clears it
+            long t1 = System.nanoTime();
+            signal("CONT", fuse.lowerDaemon.pid());
+            awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared",
+                    x -> findings(x, FindingType.ExecPathStuck).isEmpty());
+            latency("3 FUSE daemon SIGCONT -> ExecPathStuck cleared", t1);
+        }
+    }
+
+    static void run(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), String.join(" ", argv));
+        assertEquals(0, p.exitValue(), String.join(" ", argv) + ": " + new String(p.getInputStream().readAllBytes()));
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------
+
+    /** The host pid of the container's own process (the probe's JVM): its cgroup names the container. */
+    static long containerInit(String cid) throws Exception {
+        List<Long> pids = new ArrayList<>();
+        try (var dirs = Files.list(Path.of("/proc"))) {
+            for (Path d : dirs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    if (Files.readString(d.resolve("cgroup")).contains(cid)) {
+                        pids.add(Long.parseLong(d.getFileName().toString()));
+                    }
+                } catch (java.io.IOException gone) {
+                    // exited
+                }
+            }
+        }
+        return pids.stream().filter(p -> ProcessHandle.of(p).flatMap(ProcessHandle::parent)
+                .map(pp -> !pids.contains(pp.pid())).orElse(false)).findFirst()
+                .orElseThrow(() -> new AssertionError("no process of container " + cid));
+    }
+
+    static void signal(String sig, long pid) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "kill -" + sig);
+        assertEquals(0, p.exitValue(), "kill -" + sig + " " + pid + ": " + new String(p.getInputStream().readAllBytes()));
+        System.out.println("[canary-e2e] SIG" + sig + " pid " + pid);
+    }
+
+    static Map<String, Double> metrics() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort
+                + "/metrics")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        Map<String, Double> m = new TreeMap<>();
+        for (String line : r.body().split("\n")) {
+            if (!line.startsWith("#") && !line.isBlank()) {
+                int sp = line.lastIndexOf(' ');
+                m.put(line.substring(0, sp), Double.parseDouble(line.substring(sp + 1)));
+            }
+        }
+        return m;
+    }
+
+    static double runs(Map<String, Double> m, String outcome) {
+        return m.getOrDefault("execguard_canary_runs_total{outcome=\"" + outcome + "\"}", 0.0);
+    }
+
+    static Map<String, Double> series(Map<String, Double> m, String family) {
+        Map<String, Double> out = new TreeMap<>();
+        m.forEach((k, v) -> {
+            if (k.startsWith(family + "{")) {
+                out.put(k.substring(family.length()), v);
+            }
+        });
+        return out;
+    }
+
+    static Map<String, Double> outcomes(Map<String, Double> m) {
+        return series(m, "execguard_canary_runs_total");
+    }
+
+    /** A Prometheus histogram's cumulative buckets. */
+    record Histogram(TreeMap<Double, Double> buckets, double sum, double count) {
+        private static final Pattern LE = Pattern.compile("_bucket\\{le=\"([^\"]+)\"}");
+
+        static Histogram of(Map<String, Double> m, String name) {
+            TreeMap<Double, Double> b = new TreeMap<>();
+            m.forEach((k, v) -> {
+                if (k.startsWith(name + "_bucket")) {
+                    Matcher x = LE.matcher(k.substring(name.length()));
+                    if (x.matches()) {
+                        b.put(x.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(x.group(1)), v);
+                    }
+                }
+            });
+            return new Histogram(b, m.getOrDefault(name + "_sum", 0.0), m.getOrDefault(name + "_count", 0.0));
+        }
+
+        Histogram minus(Histogram o) {
+            TreeMap<Double, Double> b = new TreeMap<>();
+            buckets.forEach((le, v) -> b.put(le, v - o.buckets.getOrDefault(le, 0.0)));
+            return new Histogram(b, sum - o.sum, count - o.count);
+        }
+
+        /** The upper bound of the bucket holding quantile q. */
+        double quantile(double q) {
+            for (Map.Entry<Double, Double> e : buckets.entrySet()) {
+                if (e.getValue() >= q * count) {
+                    return e.getKey();
+                }
+            }
+            return Double.NaN;
+        }
+    }
+
+    static List<ReportedFinding> canaryFindings(NodeExecHealth r) {
+        List<ReportedFinding> out = new ArrayList<>(findings(r, FindingType.ExecPathStuck));
+        out.addAll(findings(r, FindingType.ExecPathSlow));
+        return out;
+    }
+
+    static List<ReportedFinding> findings(NodeExecHealth r, FindingType type) {
+        return r == null || r.getStatus() == null || r.getStatus().getFindings() == null ? List.of()
+                : r.getStatus().getFindings().stream().filter(f -> f.getType() == type).toList();
+    }
+
+    static NodeExecHealth report() {
+        return admin.resources(NodeExecHealth.class).withName(e2e.node()).get();
+    }
+
+    static NodeExecHealth awaitReport(Duration timeout, String what, Predicate<NodeExecHealth> cond) {
+        NodeExecHealth[] last = new NodeExecHealth[1];
+        await(timeout, what, () -> {
+            last[0] = report();
+            return last[0] != null && last[0].getStatus() != null && cond.test(last[0]);
+        });
+        assertNotNull(last[0]);
+        return last[0];
+    }
+
+    static void awaitReady(String selector, Duration timeout) {
+        await(timeout, "pods " + selector + " Ready", () -> {
+            List<Pod> pods = admin.pods().inNamespace(NS).withLabelSelector(selector).list().getItems();
+            return !pods.isEmpty() && pods.stream().allMatch(p -> p.getStatus() != null
+                    && p.getStatus().getConditions() != null && p.getStatus().getConditions().stream()
+                    .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True")));
+        });
+    }
+
+    static void latency(String what, long t0Nanos) {
+        System.out.printf("[canary-e2e] LATENCY %s: %.1f s%n", what, (System.nanoTime() - t0Nanos) / 1e9);
+    }
+}
