@@ -81,7 +81,11 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                 .counter("execguard_reconciles_total", "Reconciliations.")
                 .counter("execguard_reconcile_seconds_total", "Time spent reconciling.")
                 .counter("execguard_node_conflicts_total", "Node writes refused with 409 and planned again.")
-                .counter("execguard_node_writes_total", "Node and NodeExecHealth writes, by object.");
+                .counter("execguard_node_writes_total", "Node and NodeExecHealth writes, by object.")
+                .counter("execguard_reconcile_phase_seconds_total", "Time spent reconciling, by phase (gather: "
+                        + "caches, fleet and hold ledger; node, report, event: the writes).")
+                .counter("execguard_fleet_snapshots_total", "Fleet snapshots built from the caches.")
+                .counter("execguard_fleet_snapshot_seconds_total", "Time spent building fleet snapshots.");
     }
 
     @Override
@@ -137,6 +141,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             } else if (policy.dryRun() && !d.action().marksUnhealthy()) {
                 fleet.forgetDry(name);
             }
+            phase("gather", t0);
             // apply
             apply(neh, node, d, slot == Slot.Granted && !policy.dryRun(), now);
             metrics.set("execguard_nodes_held", snap.policies().keySet().stream().mapToInt(fleet::marked).sum());
@@ -144,7 +149,17 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         } finally {
             metrics.inc("execguard_reconciles_total");
             metrics.add("execguard_reconcile_seconds_total", (System.nanoTime() - t0) / 1e9);
+            Fleet.BuildStats b = fleet.buildStats();
+            metrics.set("execguard_fleet_snapshots_total", b.builds());
+            metrics.set("execguard_fleet_snapshot_seconds_total", b.seconds());
         }
+    }
+
+    /** Adds the time since {@code since} to a phase; returns now, the start of the next phase. */
+    private long phase(String name, long since) {
+        long now = System.nanoTime();
+        metrics.add("execguard_reconcile_phase_seconds_total", (now - since) / 1e9, "phase", name);
+        return now;
     }
 
     private void apply(NodeExecHealth neh, Node node, Decision d, boolean reserved, Instant now) {
@@ -152,7 +167,9 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         String phase = d.phaseOverride() != null ? d.phaseOverride().name()
                 : neh.getStatus() == null || neh.getStatus().getPhase() == null ? "Unknown"
                 : neh.getStatus().getPhase().name();
+        long t = System.nanoTime();
         NodeWriter.Result written = nodeWriter.apply(node, n -> NodePlan.plan(n, d, phase, message, now.toString()));
+        t = phase("node", t);
         if (reserved) {
             fleet.settle(node.getMetadata().getName(), written.outcome(), written.writtenRv());
         }
@@ -171,6 +188,16 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                     e.getCode(), e.getMessage());
             recorded = false;
         }
+        t = phase("report", t);
+        try {
+            event(node, d, written, recorded, phase, message, now);
+        } finally {
+            phase("event", t);
+        }
+    }
+
+    private void event(Node node, Decision d, NodeWriter.Result written, boolean recorded, String phase,
+                       String message, Instant now) {
         if (d.suppressed() == Suppression.Incident) {
             return; // one Event per incident, on its policy, not one per node
         }

@@ -147,8 +147,13 @@ class OperatorScaleKubeIT {
                 "PROBE_HEARTBEAT", "30m", "POD_NAME", "scale-bench"));
         long to = System.nanoTime();
         Process operator = pb.start();
+        java.util.concurrent.ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
         try {
             Metrics m = new Metrics(port);
+            Path timeline = dir.resolve("timeline-" + BACKEND + "-" + NODES + ".txt");
+            Files.writeString(timeline, "# s reconciles reconcile_s gather_s node_s report_s event_s snapshots "
+                    + "snapshot_s writes held\n");
+            sampler.scheduleAtFixedRate(() -> m.sample(timeline, to), 1, 2, TimeUnit.SECONDS);
             KubeCluster.await(Duration.ofMinutes(15), "the operator to reconcile every report once and settle",
                     () -> operator.isAlive() && m.settled(NODES));
             double opSecs = secs(to) - Metrics.SETTLE.toSeconds();
@@ -156,6 +161,7 @@ class OperatorScaleKubeIT {
             Map<String, Long> c3 = cluster.requestsBy("code", null);
             figure("execguard operator (process, chart RBAC, -Xmx96m)", "converged in %.1f s, %s, writes %d",
                     opSecs, diff(r2, r3), m.writes());
+            figure("operator reconciles until settled", "%s", m.sample(null, to));
             Map<String, Long> refused = diff(c1, c3);
             refused.keySet().removeIf(code -> code.startsWith("2") || code.equals("total"));
             figure("responses other than 2xx while the trivial reconciler and the operator ran", "%s", refused);
@@ -196,6 +202,7 @@ class OperatorScaleKubeIT {
             }
             assertEquals(0, second, "a second pass over an unchanged fleet writes nothing");
         } finally {
+            sampler.shutdownNow();
             operator.destroy();
             if (!operator.waitFor(20, TimeUnit.SECONDS)) {
                 operator.destroyForcibly();
@@ -323,6 +330,31 @@ class OperatorScaleKubeIT {
 
         long writes() {
             return (long) value("execguard_node_writes_total");
+        }
+
+        /** One line of the operator's own timings since {@code t0}; appended to {@code file} unless null. */
+        String sample(Path file, long t0) {
+            Map<String, Double> v = scrape();
+            java.util.function.Function<String, Double> sum = name -> v.entrySet().stream()
+                    .filter(e -> e.getKey().equals(name) || e.getKey().startsWith(name + "{"))
+                    .mapToDouble(Map.Entry::getValue).sum();
+            String line = String.format("%.0f %.0f %.1f %.1f %.1f %.1f %.1f %.0f %.1f %.0f %.0f", secs(t0),
+                    sum.apply("execguard_reconciles_total"), sum.apply("execguard_reconcile_seconds_total"),
+                    v.getOrDefault("execguard_reconcile_phase_seconds_total{phase=\"gather\"}", 0.0),
+                    v.getOrDefault("execguard_reconcile_phase_seconds_total{phase=\"node\"}", 0.0),
+                    v.getOrDefault("execguard_reconcile_phase_seconds_total{phase=\"report\"}", 0.0),
+                    v.getOrDefault("execguard_reconcile_phase_seconds_total{phase=\"event\"}", 0.0),
+                    sum.apply("execguard_fleet_snapshots_total"), sum.apply("execguard_fleet_snapshot_seconds_total"),
+                    sum.apply("execguard_node_writes_total"), sum.apply("execguard_nodes_held"));
+            if (file != null) {
+                try {
+                    Files.writeString(file, line + "\n", java.nio.file.StandardOpenOption.APPEND);
+                } catch (IOException e) {
+                    // a lost sample
+                }
+            }
+            return "t reconciles reconcile_s gather_s node_s report_s event_s snapshots snapshot_s writes held = "
+                    + line;
         }
 
         /** Every report reconciled at least once and no write for {@link #SETTLE}. */

@@ -156,6 +156,8 @@ public final class Fleet {
     private final Map<String, Integer> liveIncidents = new HashMap<>();
     private final Map<String, Integer> liveFailing = new HashMap<>();
     private Snapshot snapshot;
+    private long builds;
+    private long buildNanos;
 
     public Fleet(Source source, Clock clock, Duration probeHeartbeat, Duration maxAge, LongSupplier nanos) {
         this.source = source;
@@ -177,8 +179,18 @@ public final class Fleet {
             snapshot = build(now, fromCache);
             resolvePending(snapshot);
             relive(fromCache, now);
+            builds++;
+            buildNanos += nanos.getAsLong() - now;
         }
         return snapshot;
+    }
+
+    /** How often a snapshot was built, and the time it took in all (for the operator's metrics). */
+    public record BuildStats(long builds, double seconds) {
+    }
+
+    public synchronized BuildStats buildStats() {
+        return new BuildStats(builds, buildNanos / 1e9);
     }
 
     /**
