@@ -76,6 +76,40 @@ class OperatorScaleKubeIT {
     static final String POLICY = "a-scale-bench";
     static final String TRIVIAL_ANNOTATION = "bench.execguard.io/trivial";
 
+    /**
+     * The operator's JVM as the chart runs it: {@code operator.jvmOptions} of values.yaml, and the container's
+     * memory limit ({@code operator.resources.limits.memory}) as {@code -XX:MaxRAM}, which is what the limit does
+     * to {@code MaxRAMPercentage} in a pod.
+     */
+    record ChartJvm(List<String> options, String memoryLimit) {
+        static ChartJvm fromValues(Path values) {
+            try {
+                Map<?, ?> v = new io.fabric8.kubernetes.client.utils.KubernetesSerialization()
+                        .unmarshal(Files.readString(values), Map.class);
+                Map<?, ?> op = (Map<?, ?>) v.get("operator");
+                Map<?, ?> limits = (Map<?, ?>) ((Map<?, ?>) op.get("resources")).get("limits");
+                String limit = String.valueOf(limits.get("memory"));
+                return new ChartJvm(List.of(String.valueOf(op.get("jvmOptions")).trim().split("\\s+")), limit);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        List<String> flags() {
+            List<String> out = new ArrayList<>();
+            out.add("-XX:MaxRAM=" + memoryLimit.replace("Mi", "m").replace("Gi", "g"));
+            out.addAll(options);
+            return out;
+        }
+
+        @Override
+        public String toString() {
+            return "chart jvmOptions, memory limit " + memoryLimit;
+        }
+    }
+
+    static final ChartJvm CHART_JVM = ChartJvm.fromValues(Path.of("helm", "execguard", "values.yaml"));
+
     static KubeCluster cluster;
     static KubernetesClient admin;
     static List<HasMetadata> chart = List.of();
@@ -138,10 +172,11 @@ class OperatorScaleKubeIT {
         Path dir = Files.createDirectories(Path.of("target", "scale-kube"));
         Path kubeconfig = cluster.kubeconfigFor(token, dir.resolve("operator.kubeconfig"));
         int port = freePort();
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseSerialGC", "-Xss512k", "-Xms96m", "-Xmx96m", "-XX:TieredStopAtLevel=1",
-                "-XX:+ExitOnOutOfMemoryError", "-jar", System.getProperty("execguard.jar"), "operator")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("operator.log").toFile());
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(CHART_JVM.flags());
+        cmd.addAll(List.of("-jar", System.getProperty("execguard.jar"), "operator"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("operator.log").toFile());
         pb.environment().putAll(Map.of("KUBECONFIG", kubeconfig.toString(), "POD_NAMESPACE", "execguard",
                 "LEADER_ELECTION", "false", "METRICS_PORT", String.valueOf(port), "RESYNC_INTERVAL", "60s",
                 "PROBE_HEARTBEAT", "30m", "POD_NAME", "scale-bench"));
@@ -159,7 +194,7 @@ class OperatorScaleKubeIT {
             double opSecs = secs(to) - Metrics.SETTLE.toSeconds();
             Map<String, Long> r3 = cluster.requestsByVerb(null);
             Map<String, Long> c3 = cluster.requestsBy("code", null);
-            figure("execguard operator (process, chart RBAC, -Xmx96m)", "converged in %.1f s, %s, writes %d",
+            figure("execguard operator (process, chart RBAC, " + CHART_JVM + ")", "converged in %.1f s, %s, writes %d",
                     opSecs, diff(r2, r3), m.writes());
             figure("operator reconciles until settled", "%s", m.sample(null, to));
             Map<String, Long> refused = diff(c1, c3);
@@ -384,7 +419,7 @@ class OperatorScaleKubeIT {
             total += Long.parseLong(used.group(1));
             usedK += Long.parseLong(used.group(2));
         }
-        return String.format("%.1f MiB used of %.1f MiB committed (-Xmx96m)", usedK / 1024.0, total / 1024.0);
+        return String.format("%.1f MiB used of %.1f MiB committed (%s)", usedK / 1024.0, total / 1024.0, CHART_JVM);
     }
 
     private static String run(String... cmd) throws IOException, InterruptedException {
