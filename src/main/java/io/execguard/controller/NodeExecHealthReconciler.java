@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -37,6 +38,7 @@ import io.execguard.controller.decide.NodePlan;
 import io.execguard.controller.fleet.Fleet;
 import io.execguard.controller.read.NodeStripper;
 import io.execguard.controller.read.ReportReading;
+import io.execguard.controller.read.ReportStore;
 import io.execguard.controller.write.EventRecorder;
 import io.execguard.controller.write.InvalidObjects;
 import io.execguard.controller.write.NodeWriter;
@@ -50,7 +52,9 @@ import io.execguard.probe.Metrics;
  * report's remediation, each written only when it changes), and say when to look again.
  */
 // not generation-aware: the probe writes only the status (no generation bump), and every report must be seen at once
-@ControllerConfiguration(name = "nodeexechealth", generationAwareEventProcessing = false)
+// reports cached without their managedFields (ReportStore): no decision reads them
+@ControllerConfiguration(name = "nodeexechealth", generationAwareEventProcessing = false,
+        informer = @Informer(itemStore = ReportStore.class))
 public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth> {
 
     private static final Logger LOG = LoggerFactory.getLogger(NodeExecHealthReconciler.class);
@@ -96,11 +100,14 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                 .build(), context);
         InformerEventSource<ExecHealthPolicy, NodeExecHealth> policies = new InformerEventSource<>(
                 InformerEventSourceConfiguration.from(ExecHealthPolicy.class, NodeExecHealth.class)
-                        .withSecondaryToPrimaryMapper(p -> {
-                            fleet.invalidate(); // a policy changed: the next decision sees it at once
-                            return context.getPrimaryCache().list().map(ResourceID::fromResource)
-                                    .collect(Collectors.toSet());
-                        }).build(), context);
+                        // its status is the operator's own output (written up to once a snapshot while holds
+                        // change): only a new spec re-decides the fleet, else each status write would queue every
+                        // report again
+                        .withOnUpdateFilter(NodeExecHealthReconciler::specChanged)
+                        // (the fleet notices a new spec by itself: JOSDK calls this mapper on every update,
+                        // filtered or not, to index the policy)
+                        .withSecondaryToPrimaryMapper(p -> context.getPrimaryCache().list()
+                                .map(ResourceID::fromResource).collect(Collectors.toSet())).build(), context);
         fleet = new Fleet(Fleet.source(nodes::list, () -> context.getPrimaryCache().list(),
                 () -> policies.list().toList()), clock, config.probeHeartbeat());
         return List.of(nodes, policies);
@@ -214,6 +221,14 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                         + String.join(", ", would.describe()) + " (" + d.reason() + ")");
             }
         }
+    }
+
+    /** A policy update that can change decisions: its spec or generation, or its deletion mark. */
+    static boolean specChanged(ExecHealthPolicy now, ExecHealthPolicy before) {
+        return !java.util.Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
+                || !java.util.Objects.equals(now.getMetadata().getDeletionTimestamp(),
+                        before.getMetadata().getDeletionTimestamp())
+                || !java.util.Objects.equals(now.getSpec(), before.getSpec());
     }
 
     /** A change other tools see (condition, taint, cordon) is worth an Event; an annotation alone is not. */
