@@ -65,11 +65,18 @@ public final class Fleet {
         Written,
         /** Nothing was written (refused, conflict exhausted, Node gone). */
         NotWritten,
-        /** Unknown (timeout, connection lost): the slot stays taken for {@link #AMBIGUOUS_HOLD}. */
+        /**
+         * Unknown (timeout, connection lost): the slot stays taken until the cache shows the Node past the version
+         * the write was made against, or for {@link #AMBIGUOUS_HOLD} while it does not.
+         */
         Ambiguous
     }
 
-    static final Duration AMBIGUOUS_HOLD = Duration.ofSeconds(10);
+    /**
+     * Longer than the API server's request timeout (60 s) plus a lagging watch: a 10 s hold let a timed-out cordon
+     * that had landed free its slot before the cache showed it (501 of 500 held at 5,000 nodes, 150 threads).
+     */
+    static final Duration AMBIGUOUS_HOLD = Duration.ofMinutes(2);
     private static final long MINUTE_NANOS = Duration.ofMinutes(1).toNanos();
 
     /**
@@ -475,6 +482,16 @@ public final class Fleet {
                 return true;
             }
             if (p.ambiguous()) {
+                if (p.writtenRv() != null && atOrPast(n.rv(), p.writtenRv())) {
+                    return true; // the part that landed is in the cache: the Node's own marks count now
+                }
+                // the lost write carries preRv as its precondition: it can land only while the Node is at preRv,
+                // so once the cache shows the Node past it, the cache has the truth (marked: counted from the
+                // Node; not: it never will be). At preRv only after AMBIGUOUS_HOLD (a write may still be queued
+                // at the API server, and the cache may lag behind it): never on a timer alone shorter than that.
+                if (p.preRv() != null && !p.preRv().equals(n.rv()) && atOrPast(n.rv(), p.preRv())) {
+                    return true;
+                }
                 return s.builtAt() - p.settledAt() >= AMBIGUOUS_HOLD.toNanos();
             }
             return p.writtenRv() == null || atOrPast(n.rv(), p.writtenRv());
