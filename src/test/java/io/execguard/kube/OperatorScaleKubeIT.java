@@ -426,7 +426,18 @@ class OperatorScaleKubeIT {
             total += Long.parseLong(used.group(1));
             usedK += Long.parseLong(used.group(2));
         }
-        return String.format("%.1f MiB used of %.1f MiB committed (%s)", usedK / 1024.0, total / 1024.0, CHART_JVM);
+        String rss = "?";
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+                if (l.startsWith("VmRSS:") || l.startsWith("VmHWM:")) {
+                    rss = (rss.equals("?") ? "" : rss + ", ") + l.replaceAll("\\s+", " ");
+                }
+            }
+        } catch (IOException e) {
+            // not Linux
+        }
+        return String.format("%.1f MiB used of %.1f MiB committed (%s); process %s", usedK / 1024.0, total / 1024.0,
+                CHART_JVM, rss);
     }
 
     private static String run(String... cmd) throws IOException, InterruptedException {
