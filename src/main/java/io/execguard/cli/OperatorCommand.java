@@ -23,7 +23,7 @@ import io.execguard.probe.Metrics;
         description = {"Turn NodeExecHealth reports and the ExecHealthPolicy into node annotations, a condition, "
             + "a taint or a cordon, and release them.",
             "Environment: POD_NAMESPACE, POD_NAME, LEADER_ELECTION (true), LEASE_NAME (execguard-operator), METRICS_PORT (9090), "
-            + "RESYNC_INTERVAL (60s), PROBE_HEARTBEAT (60s)."})
+            + "RESYNC_INTERVAL (60s), PROBE_HEARTBEAT (60s), RECONCILE_THREADS (100)."})
 public final class OperatorCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(OperatorCommand.class);

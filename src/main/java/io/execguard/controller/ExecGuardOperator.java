@@ -21,7 +21,8 @@ public final class ExecGuardOperator {
     public static Operator create(KubernetesClient client, OperatorConfig config, Metrics metrics, Clock clock,
                                   boolean exitOnLostLease) {
         Operator operator = new Operator(o -> {
-            o.withKubernetesClient(client).withCloseClientOnStop(false).withStopOnInformerErrorDuringStartup(false);
+            o.withKubernetesClient(client).withCloseClientOnStop(false).withStopOnInformerErrorDuringStartup(false)
+                    .withConcurrentReconciliationThreads(config.reconcileThreads());
             if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(config.leaseName(), config.namespace(),
                         config.leaseDuration(), config.renewDeadline(), config.retryPeriod(), config.identity(),

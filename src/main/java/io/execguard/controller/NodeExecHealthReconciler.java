@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -37,6 +38,7 @@ import io.execguard.controller.decide.NodePlan;
 import io.execguard.controller.fleet.Fleet;
 import io.execguard.controller.read.NodeStripper;
 import io.execguard.controller.read.ReportReading;
+import io.execguard.controller.read.ReportStore;
 import io.execguard.controller.write.EventRecorder;
 import io.execguard.controller.write.InvalidObjects;
 import io.execguard.controller.write.NodeWriter;
@@ -50,7 +52,9 @@ import io.execguard.probe.Metrics;
  * report's remediation, each written only when it changes), and say when to look again.
  */
 // not generation-aware: the probe writes only the status (no generation bump), and every report must be seen at once
-@ControllerConfiguration(name = "nodeexechealth", generationAwareEventProcessing = false)
+// reports cached without their managedFields (ReportStore): no decision reads them
+@ControllerConfiguration(name = "nodeexechealth", generationAwareEventProcessing = false,
+        informer = @Informer(itemStore = ReportStore.class))
 public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth> {
 
     private static final Logger LOG = LoggerFactory.getLogger(NodeExecHealthReconciler.class);
@@ -81,7 +85,11 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                 .counter("execguard_reconciles_total", "Reconciliations.")
                 .counter("execguard_reconcile_seconds_total", "Time spent reconciling.")
                 .counter("execguard_node_conflicts_total", "Node writes refused with 409 and planned again.")
-                .counter("execguard_node_writes_total", "Node and NodeExecHealth writes, by object.");
+                .counter("execguard_node_writes_total", "Node and NodeExecHealth writes, by object.")
+                .counter("execguard_reconcile_phase_seconds_total", "Time spent reconciling, by phase (gather: "
+                        + "caches, fleet and hold ledger; node, report, event: the writes).")
+                .counter("execguard_fleet_snapshots_total", "Fleet snapshots built from the caches.")
+                .counter("execguard_fleet_snapshot_seconds_total", "Time spent building fleet snapshots.");
     }
 
     @Override
@@ -92,11 +100,14 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                 .build(), context);
         InformerEventSource<ExecHealthPolicy, NodeExecHealth> policies = new InformerEventSource<>(
                 InformerEventSourceConfiguration.from(ExecHealthPolicy.class, NodeExecHealth.class)
-                        .withSecondaryToPrimaryMapper(p -> {
-                            fleet.invalidate(); // a policy changed: the next decision sees it at once
-                            return context.getPrimaryCache().list().map(ResourceID::fromResource)
-                                    .collect(Collectors.toSet());
-                        }).build(), context);
+                        // its status is the operator's own output (written up to once a snapshot while holds
+                        // change): only a new spec re-decides the fleet, else each status write would queue every
+                        // report again
+                        .withOnUpdateFilter(NodeExecHealthReconciler::specChanged)
+                        // (the fleet notices a new spec by itself: JOSDK calls this mapper on every update,
+                        // filtered or not, to index the policy)
+                        .withSecondaryToPrimaryMapper(p -> context.getPrimaryCache().list()
+                                .map(ResourceID::fromResource).collect(Collectors.toSet())).build(), context);
         fleet = new Fleet(Fleet.source(nodes::list, () -> context.getPrimaryCache().list(),
                 () -> policies.list().toList()), clock, config.probeHeartbeat());
         return List.of(nodes, policies);
@@ -137,6 +148,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             } else if (policy.dryRun() && !d.action().marksUnhealthy()) {
                 fleet.forgetDry(name);
             }
+            phase("gather", t0);
             // apply
             apply(neh, node, d, slot == Slot.Granted && !policy.dryRun(), now);
             metrics.set("execguard_nodes_held", snap.policies().keySet().stream().mapToInt(fleet::marked).sum());
@@ -144,7 +156,17 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         } finally {
             metrics.inc("execguard_reconciles_total");
             metrics.add("execguard_reconcile_seconds_total", (System.nanoTime() - t0) / 1e9);
+            Fleet.BuildStats b = fleet.buildStats();
+            metrics.set("execguard_fleet_snapshots_total", b.builds());
+            metrics.set("execguard_fleet_snapshot_seconds_total", b.seconds());
         }
+    }
+
+    /** Adds the time since {@code since} to a phase; returns now, the start of the next phase. */
+    private long phase(String name, long since) {
+        long now = System.nanoTime();
+        metrics.add("execguard_reconcile_phase_seconds_total", (now - since) / 1e9, "phase", name);
+        return now;
     }
 
     private void apply(NodeExecHealth neh, Node node, Decision d, boolean reserved, Instant now) {
@@ -152,7 +174,9 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         String phase = d.phaseOverride() != null ? d.phaseOverride().name()
                 : neh.getStatus() == null || neh.getStatus().getPhase() == null ? "Unknown"
                 : neh.getStatus().getPhase().name();
+        long t = System.nanoTime();
         NodeWriter.Result written = nodeWriter.apply(node, n -> NodePlan.plan(n, d, phase, message, now.toString()));
+        t = phase("node", t);
         if (reserved) {
             fleet.settle(node.getMetadata().getName(), written.outcome(), written.writtenRv());
         }
@@ -171,6 +195,16 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                     e.getCode(), e.getMessage());
             recorded = false;
         }
+        t = phase("report", t);
+        try {
+            event(node, d, written, recorded, phase, message, now);
+        } finally {
+            phase("event", t);
+        }
+    }
+
+    private void event(Node node, Decision d, NodeWriter.Result written, boolean recorded, String phase,
+                       String message, Instant now) {
         if (d.suppressed() == Suppression.Incident) {
             return; // one Event per incident, on its policy, not one per node
         }
@@ -187,6 +221,14 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                         + String.join(", ", would.describe()) + " (" + d.reason() + ")");
             }
         }
+    }
+
+    /** A policy update that can change decisions: its spec or generation, or its deletion mark. */
+    static boolean specChanged(ExecHealthPolicy now, ExecHealthPolicy before) {
+        return !java.util.Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
+                || !java.util.Objects.equals(now.getMetadata().getDeletionTimestamp(),
+                        before.getMetadata().getDeletionTimestamp())
+                || !java.util.Objects.equals(now.getSpec(), before.getSpec());
     }
 
     /** A change other tools see (condition, taint, cordon) is worth an Event; an annotation alone is not. */

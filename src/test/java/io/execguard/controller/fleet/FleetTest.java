@@ -138,6 +138,24 @@ class FleetTest {
     }
 
     @Test
+    void anAmbiguousWriteHoldsItsSlotUntilTheCacheShowsTheNodePastItsVersion() {
+        node("a", Map.of(), false); // rv 1
+        node("b", Map.of(), false); // rv 2
+        assertEquals(Slot.Granted, fleet.reserve("", "a", "1", false, cap(1)));
+        fleet.settle("a", Fleet.Outcome.Ambiguous, null); // a timed-out cordon: it may land later
+        tick(Duration.ofSeconds(30));
+        assertEquals(Slot.Full, fleet.reserve("", "b", "2", false, cap(1)),
+                "30 s on: the cordon may still be queued at the API server or not in the cache yet");
+        node("a", Map.of(), true); // it landed: the cache shows a, cordoned, at a later version
+        tick(Duration.ofSeconds(2));
+        assertEquals(Slot.Full, fleet.reserve("", "b", "2", false, cap(1)), "counted from the Node itself");
+        node("a", Map.of(), false); // released later (or someone else's write won): a newer version, unmarked
+        tick(Duration.ofSeconds(2));
+        assertEquals(Slot.Granted, fleet.reserve("", "b", "2", false, cap(1)),
+                "past the version it was made against, the lost write can no longer land");
+    }
+
+    @Test
     void aDeletedNodeFreesItsSlot() {
         node("a", Map.of(), true);
         node("b", Map.of(), false);
