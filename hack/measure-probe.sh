@@ -12,6 +12,7 @@
 #   MALLOC_ARENA_MAX      default 1, as the chart sets it for the probe
 #   AOT=1                 (default) train the AOT cache the flags name (hack/aot-train.sh) and use it; 0: without
 #   NMT=1                 also print the JVM's native memory summary at the end of each loop (costs ~2 MiB)
+#   LOOP_ONLY=1           only the probe loop (step 4), e.g. to compare JVM flags; SECONDS=3600 is the one-hour run
 # For each size it
 #   1. writes a synthetic busy node (io.execguard.bench.BusyNode, cgroup v2) under /dev/shm,
 #   2. in-process scan: `execguard bench --host-root TREE` (CPU per scan of the process) against
@@ -100,6 +101,7 @@ for N in $TASKS; do
   echo
   echo "=== $N tasks ($(find "$TREE/proc" -maxdepth 1 -name '[0-9]*' | wc -l) processes), tree $TREE"
 
+  if [ "${LOOP_ONLY:-0}" != 1 ]; then
   # 2. in-process scan against the C reader of the same files
   # shellcheck disable=SC2086
   strace -f -qq -e trace=openat -o "$WORK/trace" "$JAVA" $JVM_FLAGS -jar "$JAR" scan --host-root "$TREE" \
@@ -132,6 +134,7 @@ for N in $TASKS; do
   cold_cpu=$(echo "$cold" | awk '{print $1 + $2}'); ps_cpu=$(echo "$psr" | awk '{print $1 + $2}')
   echo "cold scan of the real /proc ($real tasks, $made of them the helper's$([ "$want" -lt "$N" ] && echo "; capped at half the free PIDs of pid_max $pid_max")): $cold_cpu s CPU, $(echo "$cold" | awk '{print $3}') s wall, peak RSS $(mib "$(echo "$cold" | awk '{print $4}')") MiB  |  ps -eLo pid,tid,stat,wchan: $ps_cpu s CPU, $(echo "$psr" | awk '{print $3}') s wall  =>  $(ratio "$cold_cpu" "$ps_cpu")x   [goal <= 0.6x; was 1.18x] (load $(load))"
   SUMMARY[$N,cold]="$(ratio "$cold_cpu" "$ps_cpu")x"
+  fi
 
   # 4. the probe loop
   # shellcheck disable=SC2086

@@ -1,8 +1,7 @@
 package io.execguard.host;
 
-import java.io.FileInputStream;
-import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -33,10 +32,22 @@ public final class HostReader {
     /** USER_HZ: clock ticks per second in {@code stat}; 100 on every architecture Linux containers run on. */
     public static final int CLOCK_TICKS = 100;
 
+    /** Relative names the cheap pass resolves against every task's directory (parsed once, not per task). */
+    private static final Path STAT = Path.of("stat");
+    private static final Path TASK = Path.of("task");
+
     private final HostPaths paths;
     private final DeadlineReader slow;
     private final Clock clock;
     private final byte[] buf = new byte[4096];
+    private final java.nio.ByteBuffer bufView = java.nio.ByteBuffer.wrap(buf);
+    /**
+     * Whether this scan's {@code proc} is a procfs mount ({@link #isProcfs}): every file in it is then a regular
+     * file, a directory or a symlink, so the cheap pass opens {@code stat} files without looking first. A fixture
+     * tree (any other file system) can hold a FIFO where a {@code stat} belongs, and opening that would block the
+     * scan thread: there every file is looked at before it is opened.
+     */
+    private boolean procfs;
 
     public HostReader(HostPaths paths, DeadlineReader slow, Clock clock) {
         this.paths = paths;
@@ -52,6 +63,7 @@ public final class HostReader {
         List<String> warnings = new ArrayList<>();
         double uptime = readUptime();
         Path proc = paths.proc();
+        procfs = isProcfs(proc);
         Map<Integer, String> comms = new HashMap<>();
         Map<Integer, Seen> suspects = new java.util.LinkedHashMap<>();
         List<Seen> ttyOwners = new ArrayList<>();
@@ -63,7 +75,7 @@ public final class HostReader {
                 if (pid < 0) {
                     continue;
                 }
-                ProcStat ps = readStat(pidDir.resolve("stat"), warnings);
+                ProcStat ps = readStat(pidDir.resolve(STAT), warnings);
                 if (ps == null) {
                     continue;
                 }
@@ -155,13 +167,13 @@ public final class HostReader {
 
     private List<ProcStat> readOtherThreads(Path pidDir, int pid, List<String> warnings) {
         List<ProcStat> out = new ArrayList<>();
-        try (DirectoryStream<Path> tids = Files.newDirectoryStream(pidDir.resolve("task"))) {
+        try (DirectoryStream<Path> tids = Files.newDirectoryStream(pidDir.resolve(TASK))) {
             for (Path tidDir : tids) {
                 int tid = parsePid(tidDir.getFileName().toString());
                 if (tid < 0 || tid == pid) {
                     continue;
                 }
-                ProcStat ts = readStat(tidDir.resolve("stat"), warnings);
+                ProcStat ts = readStat(tidDir.resolve(STAT), warnings);
                 if (ts != null) {
                     out.add(ts);
                 }
@@ -469,25 +481,45 @@ public final class HostReader {
     }
 
     /**
-     * Reads a whole small file into {@link #buf}; -1 when it vanished, -2 when unreadable. Only a regular file
-     * is opened (a FIFO in its place would block the scan thread in open()).
+     * Reads a whole small file of {@code proc} into {@link #buf}; -1 when it vanished, -2 when unreadable. Only a
+     * regular file is opened (a FIFO in its place would block the scan thread in open()): on procfs every file
+     * is one, elsewhere it is looked at first ({@link #procfs}).
+     *
+     * <p>The system calls are those of a C reader: open, read, close. A {@link FileChannel} opens without the
+     * {@code fstat} a {@code FileInputStream} adds, and the reading stops at a short read that ends a line:
+     * the kernel writes a {@code stat} or a sysctl in one read (a seq_file fills the buffer it is given), so a
+     * second read would only return end-of-file. A full buffer, or a read that does not end a line, is followed
+     * by more reads until end-of-file or a full buffer, as before.
      */
     private int readInto(Path file) {
-        if (!isRegular(file)) {
+        if (!procfs && !isRegular(file)) {
             return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
         }
-        try (FileInputStream in = new FileInputStream(file.toFile())) {
+        try (FileChannel in = FileChannel.open(file)) {
+            bufView.clear();
             int total = 0;
             int n;
-            while (total < buf.length && (n = in.read(buf, total, buf.length - total)) > 0) {
+            while (total < buf.length && (n = in.read(bufView)) > 0) {
                 total += n;
+                if (total < buf.length && buf[total - 1] == '\n') {
+                    break;
+                }
             }
             return total;
-        } catch (FileNotFoundException e) {
-            // Gone (the task exited) is silent; there but unreadable (a directory, a dangling link) is not.
+        } catch (NoSuchFileException e) {
+            // Gone (the task exited) is silent; there but unreadable (a dangling link) is not.
             return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
-        } catch (IOException e) {
-            return -2;
+        } catch (IOException | RuntimeException e) {
+            return -2; // a directory in its place (EISDIR), no permission
+        }
+    }
+
+    /** Whether {@code dir} is on a procfs mount, as the mount table says; false when that cannot be told. */
+    static boolean isProcfs(Path dir) {
+        try {
+            return "proc".equals(Files.getFileStore(dir).type());
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
@@ -619,7 +651,10 @@ public final class HostReader {
     static final List<String> RUNC_ROOTS = List.of("run/containerd/runc", "run/docker/runtime-runc", "run/runc");
     /** A runc state.json is a few KB; anything far larger is not one. */
     static final long MAX_STATE_BYTES = 1 << 20;
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    /** Built at the first runc state read, not when the reader is loaded: a host without runtimes needs none. */
+    private static final class Json {
+        static final com.fasterxml.jackson.databind.ObjectMapper MAPPER = new com.fasterxml.jackson.databind.ObjectMapper();
+    }
 
     /**
      * Every container's own process as runc records it: {@code init_process_pid} and {@code init_process_start}
@@ -651,7 +686,7 @@ public final class HostReader {
                 warnings.add(file + " is larger than " + MAX_STATE_BYTES + " bytes; not a runc state, skipped");
                 return;
             }
-            com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(file.toFile());
+            com.fasterxml.jackson.databind.JsonNode n = Json.MAPPER.readTree(file.toFile());
             int pid = n == null ? 0 : n.path("init_process_pid").asInt(0);
             if (pid > 0) {
                 out.put(pid, Math.max(0, n.path("init_process_start").asLong(0)));
