@@ -10,8 +10,10 @@
 #   LIMIT=96m             stands in for the pod's memory limit (-XX:MaxRAM; in a pod the JVM reads the cgroup)
 #   JVM_FLAGS             default: the chart's probe.jvmOptions (helm/execguard/values.yaml) + -XX:MaxRAM=$LIMIT
 #   MALLOC_ARENA_MAX      default 1, as the chart sets it for the probe
-#   AOT=1                 (default) train the AOT cache the flags name (hack/aot-train.sh) and use it; 0: without
+#   AOT=1                 (default) train the AOT cache the flags name (hack/aot-train.sh) and use it; 0: without;
+#                         a file: that cache, trained before for this runtime and jar
 #   NMT=1                 also print the JVM's native memory summary at the end of each loop (costs ~2 MiB)
+#   SMAPS=1               also print where the probe's RSS is at the end of each loop (/proc/PID/smaps, by mapping)
 #   LOOP_ONLY=1           only the probe loop (step 4), e.g. to compare JVM flags; SECONDS=3600 is the one-hour run
 # For each size it
 #   1. writes a synthetic busy node (io.execguard.bench.BusyNode, cgroup v2) under /dev/shm,
@@ -62,8 +64,10 @@ if [[ $JVM_FLAGS == *-XX:AOTCache=* ]]; then
   if [ "$AOT" = 1 ]; then   # the image's cache, trained here for this runtime and jar (hack/aot-train.sh)
     bash hack/aot-train.sh "$JAVA" "$JAR" "$WORK/probe.aot" >&2
     JVM_FLAGS=$(echo "$JVM_FLAGS" | sed "s|-XX:AOTCache=[^ ]*|-XX:AOTCache=$WORK/probe.aot|")
-  else
+  elif [ "$AOT" = 0 ]; then
     JVM_FLAGS=$(echo "$JVM_FLAGS" | sed 's|-XX:AOTCache=[^ ]*||')
+  else                      # a cache trained before (hack/aot-train.sh) for this runtime and jar
+    JVM_FLAGS=$(echo "$JVM_FLAGS" | sed "s|-XX:AOTCache=[^ ]*|-XX:AOTCache=$AOT|")
   fi
 fi
 gcc -O2 -o "$WORK/readfiles" hack/measure/readfiles.c
@@ -161,6 +165,8 @@ for N in $TASKS; do
     END {d = n*sxx - sx*sx; printf "%+.2f", (n > 2 && d != 0) ? (n*sxy - sx*sy)/d : 0}')
   if [ -n "${NMT:-}" ]; then jcmd "$PROBE_PID" VM.native_memory summary | grep -E '^(Total|-)' \
     | grep -v 'committed=0KB' | sed 's/reserved=[0-9]*KB, //'; fi
+  if [ -n "${SMAPS:-}" ]; then awk '/^[0-9a-f]+-[0-9a-f]+ /{n = NF >= 6 ? $6 : "[anon]"; sub(/.*\//, "", n)} /^Rss:/{r[n] += $2}
+    END {for (k in r) if (r[k] >= 512) printf "  RSS %-28s %7.1f MiB\n", k, r[k]/1024}' "/proc/$PROBE_PID/smaps" | sort -k3 -rn; fi
   goal=64; if [ "$N" -gt 10000 ]; then goal=80; fi
   echo "RSS after the first report: $(mib "${first:-0}") MiB   [NPD requests = limits 80Mi; goal <= $goal MiB; was 108 MiB at 10k]"
   echo "RSS at $SECONDS_TO_RUN s: $(mib "$rss") MiB, slope after t = 60 s: $slope MiB/min   [EKS agent 30Mi; goal flat; was 128 MiB, +4 MiB/min]"
@@ -173,5 +179,5 @@ done
 echo
 echo "=== summary ($JVM_FLAGS)"
 for N in $TASKS; do
-  echo "$N tasks: ${SUMMARY[$N,loop]}; in-process scan ${SUMMARY[$N,scan]} C; cold scan ${SUMMARY[$N,cold]} ps"
+  echo "$N tasks: ${SUMMARY[$N,loop]}; in-process scan ${SUMMARY[$N,scan]:-not run} C; cold scan ${SUMMARY[$N,cold]:-not run} ps"
 done

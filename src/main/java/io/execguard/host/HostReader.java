@@ -7,6 +7,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -70,12 +71,14 @@ public final class HostReader {
         Set<String> runtimes = new TreeSet<>();
         int tasks = 0;
         try (DirectoryStream<Path> pids = Files.newDirectoryStream(proc)) {
+            SecureDirectoryStream<Path> at = pids instanceof SecureDirectoryStream<Path> sds ? sds : null;
             for (Path pidDir : pids) {
-                int pid = parsePid(pidDir.getFileName().toString());
+                Path name = pidDir.getFileName();
+                int pid = parsePid(name.toString());
                 if (pid < 0) {
                     continue;
                 }
-                ProcStat ps = readStat(pidDir.resolve(STAT), warnings);
+                ProcStat ps = readStat(at, name, pidDir, warnings);
                 if (ps == null) {
                     continue;
                 }
@@ -93,7 +96,7 @@ public final class HostReader {
                 threads.add(ps);
                 boolean suspect = suspect(ps) || RuntimeNames.isRunc(ps.comm());
                 if (ps.numThreads() > 1) {
-                    for (ProcStat ts : readOtherThreads(pidDir, pid, warnings)) {
+                    for (ProcStat ts : readOtherThreads(at, pidDir, name, pid, warnings)) {
                         tasks++;
                         threads.add(ts);
                         suspect |= suspect(ts);
@@ -146,12 +149,12 @@ public final class HostReader {
     /** Re-reads a thread for confirmation; null when it is gone or unreadable. */
     public Recheck recheck(int pid, int tid) {
         List<String> ignored = new ArrayList<>();
-        ProcStat processStat = readStat(paths.proc().resolve(Integer.toString(pid)).resolve("stat"), ignored);
+        ProcStat processStat = readStat(paths.proc().resolve(Integer.toString(pid)), ignored);
         if (processStat == null) {
             return null;
         }
         Path taskDir = paths.task(pid, tid);
-        ProcStat ts = tid == pid ? processStat : readStat(taskDir.resolve("stat"), ignored);
+        ProcStat ts = tid == pid ? processStat : readStat(taskDir, ignored);
         if (ts == null) {
             return null;
         }
@@ -165,15 +168,19 @@ public final class HostReader {
         return s.state() == 'D' || s.exiting() || (s.pending() & ThreadSnapshot.SIGKILL_BIT) != 0;
     }
 
-    private List<ProcStat> readOtherThreads(Path pidDir, int pid, List<String> warnings) {
+    private List<ProcStat> readOtherThreads(SecureDirectoryStream<Path> at, Path pidDir, Path name, int pid,
+                                            List<String> warnings) {
         List<ProcStat> out = new ArrayList<>();
-        try (DirectoryStream<Path> tids = Files.newDirectoryStream(pidDir.resolve(TASK))) {
+        try (DirectoryStream<Path> tids = at != null ? at.newDirectoryStream(name.resolve(TASK))
+                : Files.newDirectoryStream(pidDir.resolve(TASK))) {
+            SecureDirectoryStream<Path> tat = tids instanceof SecureDirectoryStream<Path> sds ? sds : null;
             for (Path tidDir : tids) {
-                int tid = parsePid(tidDir.getFileName().toString());
+                Path tidName = tidDir.getFileName();
+                int tid = parsePid(tidName.toString());
                 if (tid < 0 || tid == pid) {
                     continue;
                 }
-                ProcStat ts = readStat(tidDir.resolve(STAT), warnings);
+                ProcStat ts = readStat(tat, tidName, tidDir, warnings);
                 if (ts != null) {
                     out.add(ts);
                 }
@@ -464,18 +471,28 @@ public final class HostReader {
         }
     }
 
-    private ProcStat readStat(Path file, List<String> warnings) {
-        int len = readInto(file);
+    /** The {@code stat} of the task directory {@code dir}, by its full path. */
+    private ProcStat readStat(Path dir, List<String> warnings) {
+        return readStat(null, null, dir, warnings);
+    }
+
+    /**
+     * The {@code stat} of the task directory {@code dir}, which is {@code name} in the open directory {@code at}
+     * (then opened relative to it, {@code openat}: the kernel looks up two names, not the whole path from the
+     * root, nor the task by its pid again), or by its full path where {@code at} is null.
+     */
+    private ProcStat readStat(SecureDirectoryStream<Path> at, Path name, Path dir, List<String> warnings) {
+        int len = at == null ? readInto(dir.resolve(STAT)) : readInto(at, name.resolve(STAT), dir);
         if (len < 0) {
             if (len == -2) {
-                warnings.add("cannot read " + file + " (not a readable file); skipped");
+                warnings.add("cannot read " + dir.resolve(STAT) + " (not a readable file); skipped");
             }
             return null;
         }
         try {
             return ProcStat.parse(buf, len);
         } catch (ProcParseException e) {
-            warnings.add(file + ": " + e.getMessage() + "; skipped");
+            warnings.add(dir.resolve(STAT) + ": " + e.getMessage() + "; skipped");
             return null;
         }
     }
@@ -496,21 +513,51 @@ public final class HostReader {
             return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
         }
         try (FileChannel in = FileChannel.open(file)) {
-            bufView.clear();
-            int total = 0;
-            int n;
-            while (total < buf.length && (n = in.read(bufView)) > 0) {
-                total += n;
-                if (total < buf.length && buf[total - 1] == '\n') {
-                    break;
-                }
-            }
-            return total;
+            return readAll(in);
         } catch (NoSuchFileException e) {
             // Gone (the task exited) is silent; there but unreadable (a dangling link) is not.
             return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
         } catch (IOException | RuntimeException e) {
             return -2; // a directory in its place (EISDIR), no permission
+        }
+    }
+
+    /** {@link #readInto(Path)} of the {@code stat} {@code relative} to {@code at}, whose task directory is {@code dir}. */
+    private int readInto(SecureDirectoryStream<Path> at, Path relative, Path dir) {
+        if (!procfs && !isRegular(at, relative)) {
+            return Files.exists(dir.resolve(STAT), java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
+        }
+        try (java.nio.channels.SeekableByteChannel in = at.newByteChannel(relative, READ_ONLY)) {
+            return readAll(in);
+        } catch (NoSuchFileException e) {
+            return Files.exists(dir.resolve(STAT), java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
+        } catch (IOException | RuntimeException e) {
+            return -2;
+        }
+    }
+
+    private int readAll(java.nio.channels.ReadableByteChannel in) throws IOException {
+        bufView.clear();
+        int total = 0;
+        int n;
+        while (total < buf.length && (n = in.read(bufView)) > 0) {
+            total += n;
+            if (total < buf.length && buf[total - 1] == '\n') {
+                break;
+            }
+        }
+        return total;
+    }
+
+    private static final Set<java.nio.file.OpenOption> READ_ONLY = Set.of(java.nio.file.StandardOpenOption.READ);
+
+    /** {@link #isRegular(Path)} of a name relative to an open directory ({@code fstatat}, links followed). */
+    private static boolean isRegular(SecureDirectoryStream<Path> at, Path relative) {
+        try {
+            return at.getFileAttributeView(relative, java.nio.file.attribute.BasicFileAttributeView.class)
+                    .readAttributes().isRegularFile();
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

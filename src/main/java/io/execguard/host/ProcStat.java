@@ -72,19 +72,40 @@ public record ProcStat(int tid, String comm, char state, int ppid, int ttyNr, lo
                 i++;
             }
             int start = i;
-            while (i < len && buf[i] != ' ' && buf[i] != '\n') {
-                i++;
-            }
-            if (start == i) {
-                break;
-            }
             if (field == 3) {
+                while (i < len && buf[i] != ' ' && buf[i] != '\n') {
+                    i++;
+                }
+                if (start == i) {
+                    break;
+                }
                 if (i - start != 1) {
                     throw new ProcParseException("state field is not one character");
                 }
                 state = (char) buf[start];
             } else {
-                long v = parseLong(buf, start, i, field);
+                // one pass over the token: its digits are the number (no second scan, no substring)
+                boolean neg = i < len && buf[i] == '-';
+                if (neg) {
+                    i++;
+                }
+                int digits = i;
+                long v = 0;
+                while (i < len && buf[i] != ' ' && buf[i] != '\n') {
+                    int d = buf[i] - '0';
+                    if (d < 0 || d > 9) {
+                        throw new ProcParseException("garbled " + fieldName(field) + ": not a number");
+                    }
+                    v = v * 10 + d;
+                    i++;
+                }
+                if (start == i) {
+                    break;
+                }
+                if (digits == i) {
+                    throw new ProcParseException("garbled " + fieldName(field));
+                }
+                v = neg ? -v : v;
                 switch (field) {
                     case 4 -> ppid = (int) v;
                     case 7 -> ttyNr = (int) v;
