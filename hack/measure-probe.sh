@@ -108,10 +108,11 @@ for N in $TASKS; do
   if [ "${LOOP_ONLY:-0}" != 1 ]; then
   # 2. in-process scan against the C reader of the same files
   # shellcheck disable=SC2086
-  strace -f -qq -e trace=openat -o "$WORK/trace" "$JAVA" $JVM_FLAGS -jar "$JAR" scan --host-root "$TREE" \
+  # -y: a file opened relative to an open directory (openat(5</…/proc>, "1234/stat")) is named by both
+  strace -f -qq -y -e trace=openat -o "$WORK/trace" "$JAVA" $JVM_FLAGS -jar "$JAR" scan --host-root "$TREE" \
     --confirm-seconds 0 --output json >/dev/null 2>&1 || true
-  grep -v ENOENT "$WORK/trace" | grep -o "\"$TREE/[^\"]*\"" | tr -d '"' | sort -u \
-    | while read -r f; do if [ -f "$f" ]; then echo "$f"; fi; done >"$WORK/files"
+  grep -v ENOENT "$WORK/trace" | sed -n 's/.*openat([0-9]*<\([^>]*\)>, "\([^"]*\)".*/\1\/\2/p; s/.*openat(AT_FDCWD[^,]*, "\([^"]*\)".*/\1/p' \
+    | grep "^$TREE/" | sort -u | while read -r f; do if [ -f "$f" ]; then echo "$f"; fi; done >"$WORK/files"
   C=$("$WORK/readfiles" "$WORK/files" 21)
   c_cpu=$(echo "$C" | sed 's/.*median_cpu_ms \([0-9.]*\).*/\1/')
   # shellcheck disable=SC2086
