@@ -14,6 +14,7 @@ JAVA=$1; JAR=$2; OUT=$3; SECONDS_TO_RUN=${4:-20}
 "$JAVA" -XX:AOTMode=off -version >/dev/null 2>&1 || { echo "aot-train: $JAVA has no AOT cache support (JDK >= 25)" >&2; exit 2; }
 FLAGS=$(awk '/^probe:/{p=1} p && /jvmOptions:/{sub(/^[^"]*"/,""); sub(/".*$/,""); print; exit}' helm/execguard/values.yaml \
   | sed 's/-XX:AOTCache=[^ ]*//')
+FLAGS="$FLAGS ${AOT_TRAIN_FLAGS:-}"   # e.g. flags being measured before they go into the chart
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/execguard-aot.XXXXXX")
 SERVER_PID=""
 trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"' EXIT

@@ -86,7 +86,7 @@ echo "== flags: $JVM_FLAGS; MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX; SCAN_INTERVAL=$I
 PORT_FILE=$WORK/port
 "$JAVA_HOME/bin/java" -cp "$CP" io.execguard.install.ProbeSoak server soak-node "$PORT_FILE" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 150); do [ -s "$PORT_FILE" ] && break; sleep 0.2; done
+for _ in $(seq 1 600); do [ -s "$PORT_FILE" ] && break; sleep 0.2; done   # 2 min: a loaded machine starts it slowly
 PORT=$(cat "$PORT_FILE")
 # JSON, not YAML: like the in-cluster configuration, it does not load the YAML library
 cat >"$WORK/kubeconfig" <<EOF

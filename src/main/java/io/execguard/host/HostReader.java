@@ -65,7 +65,7 @@ public final class HostReader {
         double uptime = readUptime();
         Path proc = paths.proc();
         procfs = isProcfs(proc);
-        Map<Integer, String> comms = new HashMap<>();
+        PidComms comms = new PidComms();
         Map<Integer, Seen> suspects = new java.util.LinkedHashMap<>();
         List<Seen> ttyOwners = new ArrayList<>();
         Set<String> runtimes = new TreeSet<>();
