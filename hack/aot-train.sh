@@ -14,14 +14,16 @@ JAVA=$1; JAR=$2; OUT=$3; SECONDS_TO_RUN=${4:-20}
 "$JAVA" -XX:AOTMode=off -version >/dev/null 2>&1 || { echo "aot-train: $JAVA has no AOT cache support (JDK >= 25)" >&2; exit 2; }
 FLAGS=$(awk '/^probe:/{p=1} p && /jvmOptions:/{sub(/^[^"]*"/,""); sub(/".*$/,""); print; exit}' helm/execguard/values.yaml \
   | sed 's/-XX:AOTCache=[^ ]*//')
+FLAGS="$FLAGS ${AOT_TRAIN_FLAGS:-}"   # e.g. flags being measured before they go into the chart
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/execguard-aot.XXXXXX")
 SERVER_PID=""
 trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 JDK_JAVA=${JAVA_HOME:-$(dirname "$(dirname "$JAVA")")}/bin/java
 CP_FILE=$WORK/cp
-mvn -B -q -o dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null 2>&1 \
-  || mvn -B -q dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
-CP="target/test-classes:target/classes:$(cat "$CP_FILE")"
+BUILD=${BUILD:-target}   # the Maven build directory (-DbuildDir), as in hack/measure-probe.sh
+mvn -B -q -o -DbuildDir="$BUILD" dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null 2>&1 \
+  || mvn -B -q -DbuildDir="$BUILD" dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
+CP="$BUILD/test-classes:$BUILD/classes:$(cat "$CP_FILE")"
 "$JDK_JAVA" -cp "$CP" io.execguard.install.ProbeSoak tree "$WORK/host" 2000 >/dev/null
 "$JDK_JAVA" -cp "$CP" io.execguard.install.ProbeSoak server train-node "$WORK/port" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!

@@ -10,8 +10,11 @@
 #   LIMIT=96m             stands in for the pod's memory limit (-XX:MaxRAM; in a pod the JVM reads the cgroup)
 #   JVM_FLAGS             default: the chart's probe.jvmOptions (helm/execguard/values.yaml) + -XX:MaxRAM=$LIMIT
 #   MALLOC_ARENA_MAX      default 1, as the chart sets it for the probe
-#   AOT=1                 (default) train the AOT cache the flags name (hack/aot-train.sh) and use it; 0: without
+#   AOT=1                 (default) train the AOT cache the flags name (hack/aot-train.sh) and use it; 0: without;
+#                         a file: that cache, trained before for this runtime and jar
 #   NMT=1                 also print the JVM's native memory summary at the end of each loop (costs ~2 MiB)
+#   SMAPS=1               also print where the probe's RSS is at the end of each loop (/proc/PID/smaps, by mapping)
+#   LOOP_ONLY=1           only the probe loop (step 4), e.g. to compare JVM flags; SECONDS=3600 is the one-hour run
 # For each size it
 #   1. writes a synthetic busy node (io.execguard.bench.BusyNode, cgroup v2) under /dev/shm,
 #   2. in-process scan: `execguard bench --host-root TREE` (CPU per scan of the process) against
@@ -61,8 +64,10 @@ if [[ $JVM_FLAGS == *-XX:AOTCache=* ]]; then
   if [ "$AOT" = 1 ]; then   # the image's cache, trained here for this runtime and jar (hack/aot-train.sh)
     bash hack/aot-train.sh "$JAVA" "$JAR" "$WORK/probe.aot" >&2
     JVM_FLAGS=$(echo "$JVM_FLAGS" | sed "s|-XX:AOTCache=[^ ]*|-XX:AOTCache=$WORK/probe.aot|")
-  else
+  elif [ "$AOT" = 0 ]; then
     JVM_FLAGS=$(echo "$JVM_FLAGS" | sed 's|-XX:AOTCache=[^ ]*||')
+  else                      # a cache trained before (hack/aot-train.sh) for this runtime and jar
+    JVM_FLAGS=$(echo "$JVM_FLAGS" | sed "s|-XX:AOTCache=[^ ]*|-XX:AOTCache=$AOT|")
   fi
 fi
 gcc -O2 -o "$WORK/readfiles" hack/measure/readfiles.c
@@ -81,7 +86,7 @@ echo "== flags: $JVM_FLAGS; MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX; SCAN_INTERVAL=$I
 PORT_FILE=$WORK/port
 "$JAVA_HOME/bin/java" -cp "$CP" io.execguard.install.ProbeSoak server soak-node "$PORT_FILE" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 150); do [ -s "$PORT_FILE" ] && break; sleep 0.2; done
+for _ in $(seq 1 600); do [ -s "$PORT_FILE" ] && break; sleep 0.2; done   # 2 min: a loaded machine starts it slowly
 PORT=$(cat "$PORT_FILE")
 # JSON, not YAML: like the in-cluster configuration, it does not load the YAML library
 cat >"$WORK/kubeconfig" <<EOF
@@ -100,12 +105,14 @@ for N in $TASKS; do
   echo
   echo "=== $N tasks ($(find "$TREE/proc" -maxdepth 1 -name '[0-9]*' | wc -l) processes), tree $TREE"
 
+  if [ "${LOOP_ONLY:-0}" != 1 ]; then
   # 2. in-process scan against the C reader of the same files
   # shellcheck disable=SC2086
-  strace -f -qq -e trace=openat -o "$WORK/trace" "$JAVA" $JVM_FLAGS -jar "$JAR" scan --host-root "$TREE" \
+  # -y: a file opened relative to an open directory (openat(5</…/proc>, "1234/stat")) is named by both
+  strace -f -qq -y -e trace=openat -o "$WORK/trace" "$JAVA" $JVM_FLAGS -jar "$JAR" scan --host-root "$TREE" \
     --confirm-seconds 0 --output json >/dev/null 2>&1 || true
-  grep -v ENOENT "$WORK/trace" | grep -o "\"$TREE/[^\"]*\"" | tr -d '"' | sort -u \
-    | while read -r f; do if [ -f "$f" ]; then echo "$f"; fi; done >"$WORK/files"
+  grep -v ENOENT "$WORK/trace" | sed -n 's/.*openat([0-9]*<\([^>]*\)>, "\([^"]*\)".*/\1\/\2/p; s/.*openat(AT_FDCWD[^,]*, "\([^"]*\)".*/\1/p' \
+    | grep "^$TREE/" | sort -u | while read -r f; do if [ -f "$f" ]; then echo "$f"; fi; done >"$WORK/files"
   C=$("$WORK/readfiles" "$WORK/files" 21)
   c_cpu=$(echo "$C" | sed 's/.*median_cpu_ms \([0-9.]*\).*/\1/')
   # shellcheck disable=SC2086
@@ -132,6 +139,7 @@ for N in $TASKS; do
   cold_cpu=$(echo "$cold" | awk '{print $1 + $2}'); ps_cpu=$(echo "$psr" | awk '{print $1 + $2}')
   echo "cold scan of the real /proc ($real tasks, $made of them the helper's$([ "$want" -lt "$N" ] && echo "; capped at half the free PIDs of pid_max $pid_max")): $cold_cpu s CPU, $(echo "$cold" | awk '{print $3}') s wall, peak RSS $(mib "$(echo "$cold" | awk '{print $4}')") MiB  |  ps -eLo pid,tid,stat,wchan: $ps_cpu s CPU, $(echo "$psr" | awk '{print $3}') s wall  =>  $(ratio "$cold_cpu" "$ps_cpu")x   [goal <= 0.6x; was 1.18x] (load $(load))"
   SUMMARY[$N,cold]="$(ratio "$cold_cpu" "$ps_cpu")x"
+  fi
 
   # 4. the probe loop
   # shellcheck disable=SC2086
@@ -158,6 +166,8 @@ for N in $TASKS; do
     END {d = n*sxx - sx*sx; printf "%+.2f", (n > 2 && d != 0) ? (n*sxy - sx*sy)/d : 0}')
   if [ -n "${NMT:-}" ]; then jcmd "$PROBE_PID" VM.native_memory summary | grep -E '^(Total|-)' \
     | grep -v 'committed=0KB' | sed 's/reserved=[0-9]*KB, //'; fi
+  if [ -n "${SMAPS:-}" ]; then awk '/^[0-9a-f]+-[0-9a-f]+ /{n = NF >= 6 ? $6 : "[anon]"; sub(/.*\//, "", n)} /^Rss:/{r[n] += $2}
+    END {for (k in r) if (r[k] >= 512) printf "  RSS %-28s %7.1f MiB\n", k, r[k]/1024}' "/proc/$PROBE_PID/smaps" | sort -k3 -rn; fi
   goal=64; if [ "$N" -gt 10000 ]; then goal=80; fi
   echo "RSS after the first report: $(mib "${first:-0}") MiB   [NPD requests = limits 80Mi; goal <= $goal MiB; was 108 MiB at 10k]"
   echo "RSS at $SECONDS_TO_RUN s: $(mib "$rss") MiB, slope after t = 60 s: $slope MiB/min   [EKS agent 30Mi; goal flat; was 128 MiB, +4 MiB/min]"
@@ -170,5 +180,5 @@ done
 echo
 echo "=== summary ($JVM_FLAGS)"
 for N in $TASKS; do
-  echo "$N tasks: ${SUMMARY[$N,loop]}; in-process scan ${SUMMARY[$N,scan]} C; cold scan ${SUMMARY[$N,cold]} ps"
+  echo "$N tasks: ${SUMMARY[$N,loop]}; in-process scan ${SUMMARY[$N,scan]:-not run} C; cold scan ${SUMMARY[$N,cold]:-not run} ps"
 done

@@ -14,7 +14,10 @@ import io.execguard.probe.ScanReport;
 /** Renders a {@link ScanReport} as a table or as JSON. */
 public final class Reports {
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Built at the first JSON report, not when warnings or a table are printed (a cold `scan` pays for it). */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
     private static final int MAX_WARNINGS = 20;
 
     private Reports() {
@@ -22,7 +25,7 @@ public final class Reports {
 
     public static String json(ScanReport report) {
         try {
-            return JSON.writeValueAsString(report);
+            return Json.MAPPER.writeValueAsString(report);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot render report as JSON", e);
         }

@@ -1,13 +1,13 @@
 package io.execguard.host;
 
-import java.io.FileInputStream;
-import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,11 +33,23 @@ public final class HostReader {
     /** USER_HZ: clock ticks per second in {@code stat}; 100 on every architecture Linux containers run on. */
     public static final int CLOCK_TICKS = 100;
 
+    /** Relative names the cheap pass resolves against every task's directory (parsed once, not per task). */
+    private static final Path STAT = Path.of("stat");
+    private static final Path TASK = Path.of("task");
+
     private final HostPaths paths;
     private final DeadlineReader slow;
     private final Clock clock;
     private final byte[] buf = new byte[4096];
     private final Set<String> said = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.nio.ByteBuffer bufView = java.nio.ByteBuffer.wrap(buf);
+    /**
+     * Whether this scan's {@code proc} is a procfs mount ({@link #isProcfs}): every file in it is then a regular
+     * file, a directory or a symlink, so the cheap pass opens {@code stat} files without looking first. A fixture
+     * tree (any other file system) can hold a FIFO where a {@code stat} belongs, and opening that would block the
+     * scan thread: there every file is looked at before it is opened.
+     */
+    private boolean procfs;
 
     public HostReader(HostPaths paths, DeadlineReader slow, Clock clock) {
         this.paths = paths;
@@ -53,18 +65,21 @@ public final class HostReader {
         List<String> warnings = new ArrayList<>();
         double uptime = readUptime();
         Path proc = paths.proc();
-        Map<Integer, String> comms = new HashMap<>();
+        procfs = isProcfs(proc);
+        PidComms comms = new PidComms();
         Map<Integer, Seen> suspects = new java.util.LinkedHashMap<>();
         List<Seen> ttyOwners = new ArrayList<>();
         Set<String> runtimes = new TreeSet<>();
         int tasks = 0;
         try (DirectoryStream<Path> pids = Files.newDirectoryStream(proc)) {
+            SecureDirectoryStream<Path> at = pids instanceof SecureDirectoryStream<Path> sds ? sds : null;
             for (Path pidDir : pids) {
-                int pid = parsePid(pidDir.getFileName().toString());
+                Path name = pidDir.getFileName();
+                int pid = parsePid(name.toString());
                 if (pid < 0) {
                     continue;
                 }
-                ProcStat ps = readStat(pidDir.resolve("stat"), warnings);
+                ProcStat ps = readStat(at, name, pidDir, warnings);
                 if (ps == null) {
                     continue;
                 }
@@ -82,7 +97,7 @@ public final class HostReader {
                 threads.add(ps);
                 boolean suspect = suspect(ps) || RuntimeNames.isRunc(ps.comm());
                 if (ps.numThreads() > 1) {
-                    for (ProcStat ts : readOtherThreads(pidDir, pid, warnings)) {
+                    for (ProcStat ts : readOtherThreads(at, pidDir, name, pid, warnings)) {
                         tasks++;
                         threads.add(ts);
                         suspect |= suspect(ts);
@@ -135,12 +150,12 @@ public final class HostReader {
     /** Re-reads a thread for confirmation; null when it is gone or unreadable. */
     public Recheck recheck(int pid, int tid) {
         List<String> ignored = new ArrayList<>();
-        ProcStat processStat = readStat(paths.proc().resolve(Integer.toString(pid)).resolve("stat"), ignored);
+        ProcStat processStat = readStat(paths.proc().resolve(Integer.toString(pid)), ignored);
         if (processStat == null) {
             return null;
         }
         Path taskDir = paths.task(pid, tid);
-        ProcStat ts = tid == pid ? processStat : readStat(taskDir.resolve("stat"), ignored);
+        ProcStat ts = tid == pid ? processStat : readStat(taskDir, ignored);
         if (ts == null) {
             return null;
         }
@@ -154,15 +169,19 @@ public final class HostReader {
         return s.state() == 'D' || s.exiting() || (s.pending() & ThreadSnapshot.SIGKILL_BIT) != 0;
     }
 
-    private List<ProcStat> readOtherThreads(Path pidDir, int pid, List<String> warnings) {
+    private List<ProcStat> readOtherThreads(SecureDirectoryStream<Path> at, Path pidDir, Path name, int pid,
+                                            List<String> warnings) {
         List<ProcStat> out = new ArrayList<>();
-        try (DirectoryStream<Path> tids = Files.newDirectoryStream(pidDir.resolve("task"))) {
+        try (DirectoryStream<Path> tids = at != null ? at.newDirectoryStream(name.resolve(TASK))
+                : Files.newDirectoryStream(pidDir.resolve(TASK))) {
+            SecureDirectoryStream<Path> tat = tids instanceof SecureDirectoryStream<Path> sds ? sds : null;
             for (Path tidDir : tids) {
-                int tid = parsePid(tidDir.getFileName().toString());
+                Path tidName = tidDir.getFileName();
+                int tid = parsePid(tidName.toString());
                 if (tid < 0 || tid == pid) {
                     continue;
                 }
-                ProcStat ts = readStat(tidDir.resolve("stat"), warnings);
+                ProcStat ts = readStat(tat, tidName, tidDir, warnings);
                 if (ts != null) {
                     out.add(ts);
                 }
@@ -453,42 +472,102 @@ public final class HostReader {
         }
     }
 
-    private ProcStat readStat(Path file, List<String> warnings) {
-        int len = readInto(file);
+    /** The {@code stat} of the task directory {@code dir}, by its full path. */
+    private ProcStat readStat(Path dir, List<String> warnings) {
+        return readStat(null, null, dir, warnings);
+    }
+
+    /**
+     * The {@code stat} of the task directory {@code dir}, which is {@code name} in the open directory {@code at}
+     * (then opened relative to it, {@code openat}: the kernel looks up two names, not the whole path from the
+     * root, nor the task by its pid again), or by its full path where {@code at} is null.
+     */
+    private ProcStat readStat(SecureDirectoryStream<Path> at, Path name, Path dir, List<String> warnings) {
+        int len = at == null ? readInto(dir.resolve(STAT)) : readInto(at, name.resolve(STAT), dir);
         if (len < 0) {
             if (len == -2) {
-                warnings.add("cannot read " + file + " (not a readable file); skipped");
+                warnings.add("cannot read " + dir.resolve(STAT) + " (not a readable file); skipped");
             }
             return null;
         }
         try {
             return ProcStat.parse(buf, len);
         } catch (ProcParseException e) {
-            warnings.add(file + ": " + e.getMessage() + "; skipped");
+            warnings.add(dir.resolve(STAT) + ": " + e.getMessage() + "; skipped");
             return null;
         }
     }
 
     /**
-     * Reads a whole small file into {@link #buf}; -1 when it vanished, -2 when unreadable. Only a regular file
-     * is opened (a FIFO in its place would block the scan thread in open()).
+     * Reads a whole small file of {@code proc} into {@link #buf}; -1 when it vanished, -2 when unreadable. Only a
+     * regular file is opened (a FIFO in its place would block the scan thread in open()): on procfs every file
+     * is one, elsewhere it is looked at first ({@link #procfs}).
+     *
+     * <p>The system calls are those of a C reader: open, read, close. A {@link FileChannel} opens without the
+     * {@code fstat} a {@code FileInputStream} adds, and the reading stops at a short read that ends a line:
+     * the kernel writes a {@code stat} or a sysctl in one read (a seq_file fills the buffer it is given), so a
+     * second read would only return end-of-file. A full buffer, or a read that does not end a line, is followed
+     * by more reads until end-of-file or a full buffer, as before.
      */
     private int readInto(Path file) {
-        if (!isRegular(file)) {
+        if (!procfs && !isRegular(file)) {
             return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
         }
-        try (FileInputStream in = new FileInputStream(file.toFile())) {
-            int total = 0;
-            int n;
-            while (total < buf.length && (n = in.read(buf, total, buf.length - total)) > 0) {
-                total += n;
-            }
-            return total;
-        } catch (FileNotFoundException e) {
-            // Gone (the task exited) is silent; there but unreadable (a directory, a dangling link) is not.
+        try (FileChannel in = FileChannel.open(file)) {
+            return readAll(in);
+        } catch (NoSuchFileException e) {
+            // Gone (the task exited) is silent; there but unreadable (a dangling link) is not.
             return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            return -2; // a directory in its place (EISDIR), no permission
+        }
+    }
+
+    /** {@link #readInto(Path)} of the {@code stat} {@code relative} to {@code at}, whose task directory is {@code dir}. */
+    private int readInto(SecureDirectoryStream<Path> at, Path relative, Path dir) {
+        if (!procfs && !isRegular(at, relative)) {
+            return Files.exists(dir.resolve(STAT), java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
+        }
+        try (java.nio.channels.SeekableByteChannel in = at.newByteChannel(relative, READ_ONLY)) {
+            return readAll(in);
+        } catch (NoSuchFileException e) {
+            return Files.exists(dir.resolve(STAT), java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
+        } catch (IOException | RuntimeException e) {
             return -2;
+        }
+    }
+
+    private int readAll(java.nio.channels.ReadableByteChannel in) throws IOException {
+        bufView.clear();
+        int total = 0;
+        int n;
+        while (total < buf.length && (n = in.read(bufView)) > 0) {
+            total += n;
+            if (total < buf.length && buf[total - 1] == '\n') {
+                break;
+            }
+        }
+        return total;
+    }
+
+    private static final Set<java.nio.file.OpenOption> READ_ONLY = Set.of(java.nio.file.StandardOpenOption.READ);
+
+    /** {@link #isRegular(Path)} of a name relative to an open directory ({@code fstatat}, links followed). */
+    private static boolean isRegular(SecureDirectoryStream<Path> at, Path relative) {
+        try {
+            return at.getFileAttributeView(relative, java.nio.file.attribute.BasicFileAttributeView.class)
+                    .readAttributes().isRegularFile();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Whether {@code dir} is on a procfs mount, as the mount table says; false when that cannot be told. */
+    static boolean isProcfs(Path dir) {
+        try {
+            return "proc".equals(Files.getFileStore(dir).type());
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
@@ -647,7 +726,10 @@ public final class HostReader {
     static final List<String> RUNC_ROOTS = List.of("run/containerd/runc", "run/docker/runtime-runc", "run/runc");
     /** A runc state.json is a few KB; anything far larger is not one. */
     static final long MAX_STATE_BYTES = 1 << 20;
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    /** Built at the first runc state read, not when the reader is loaded: a host without runtimes needs none. */
+    private static final class Json {
+        static final com.fasterxml.jackson.databind.ObjectMapper MAPPER = new com.fasterxml.jackson.databind.ObjectMapper();
+    }
 
     /**
      * Every container's own process as runc records it: {@code init_process_pid} and {@code init_process_start}
@@ -679,7 +761,7 @@ public final class HostReader {
                 warnings.add(file + " is larger than " + MAX_STATE_BYTES + " bytes; not a runc state, skipped");
                 return;
             }
-            com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(file.toFile());
+            com.fasterxml.jackson.databind.JsonNode n = Json.MAPPER.readTree(file.toFile());
             int pid = n == null ? 0 : n.path("init_process_pid").asInt(0);
             if (pid > 0) {
                 out.put(pid, Math.max(0, n.path("init_process_start").asLong(0)));

@@ -53,11 +53,18 @@ public record ProcStat(int tid, String comm, char state, int ppid, int ttyNr, lo
         if (open < 1 || close < 0) {
             throw new ProcParseException("no '(comm)' in stat line");
         }
-        int tid = (int) parseLong(buf, 0, open - 1, "pid");
+        int tid = (int) parseLong(buf, 0, open - 1, PID_FIELD);
         String comm = new String(buf, open + 1, close - open - 1, java.nio.charset.StandardCharsets.UTF_8);
-        // Tokenise the rest: fields 3.. separated by single spaces.
-        long[] num = new long[33];
+        // Tokenise the rest: fields 3.. separated by single spaces. Every field up to 35 must be a number (a
+        // garbled line is not trusted); only the named ones are kept. No allocation per field: the scan parses
+        // one line per task (10,000 on a busy node, every interval).
         char state = 0;
+        int ppid = 0;
+        int ttyNr = 0;
+        long flags = 0;
+        int numThreads = 0;
+        long startTime = 0;
+        long pending = 0;
         int field = 3;
         int i = close + 1;
         while (i < len && field <= 35) {
@@ -65,19 +72,49 @@ public record ProcStat(int tid, String comm, char state, int ppid, int ttyNr, lo
                 i++;
             }
             int start = i;
-            while (i < len && buf[i] != ' ' && buf[i] != '\n') {
-                i++;
-            }
-            if (start == i) {
-                break;
-            }
             if (field == 3) {
+                while (i < len && buf[i] != ' ' && buf[i] != '\n') {
+                    i++;
+                }
+                if (start == i) {
+                    break;
+                }
                 if (i - start != 1) {
                     throw new ProcParseException("state field is not one character");
                 }
                 state = (char) buf[start];
-            } else if (field - 3 < num.length) {
-                num[field - 3] = parseLong(buf, start, i, "field " + field);
+            } else {
+                // one pass over the token: its digits are the number (no second scan, no substring)
+                boolean neg = i < len && buf[i] == '-';
+                if (neg) {
+                    i++;
+                }
+                int digits = i;
+                long v = 0;
+                while (i < len && buf[i] != ' ' && buf[i] != '\n') {
+                    int d = buf[i] - '0';
+                    if (d < 0 || d > 9) {
+                        throw new ProcParseException("garbled " + fieldName(field) + ": not a number");
+                    }
+                    v = v * 10 + d;
+                    i++;
+                }
+                if (start == i) {
+                    break;
+                }
+                if (digits == i) {
+                    throw new ProcParseException("garbled " + fieldName(field));
+                }
+                v = neg ? -v : v;
+                switch (field) {
+                    case 4 -> ppid = (int) v;
+                    case 7 -> ttyNr = (int) v;
+                    case 9 -> flags = v;
+                    case 20 -> numThreads = (int) v;
+                    case 22 -> startTime = v;
+                    case 31 -> pending = v;
+                    default -> { }
+                }
             }
             field++;
             if (i < len && buf[i] == '\n') {
@@ -89,28 +126,33 @@ public record ProcStat(int tid, String comm, char state, int ppid, int ttyNr, lo
             throw new ProcParseException("truncated: " + fieldsAfterComm + " fields after comm, need at least "
                     + REQUIRED_AFTER_COMM);
         }
-        long pending = fieldsAfterComm >= 29 ? num[31 - 3] : 0L;
-        return new ProcStat(tid, comm, state, (int) num[4 - 3], (int) num[7 - 3], num[9 - 3],
-                (int) num[20 - 3], num[22 - 3], pending);
+        return new ProcStat(tid, comm, state, ppid, ttyNr, flags, numThreads, startTime, pending);
     }
 
-    private static long parseLong(byte[] buf, int from, int to, String what) {
+    /** {@link #parseLong}'s field number of the pid (its message says "pid", not "field 1"). */
+    private static final int PID_FIELD = 1;
+
+    private static long parseLong(byte[] buf, int from, int to, int field) {
         if (from >= to) {
-            throw new ProcParseException("empty " + what);
+            throw new ProcParseException("empty " + fieldName(field));
         }
         boolean neg = buf[from] == '-';
         int i = neg ? from + 1 : from;
         if (i >= to) {
-            throw new ProcParseException("garbled " + what);
+            throw new ProcParseException("garbled " + fieldName(field));
         }
         long v = 0;
         for (; i < to; i++) {
             int d = buf[i] - '0';
             if (d < 0 || d > 9) {
-                throw new ProcParseException("garbled " + what + ": not a number");
+                throw new ProcParseException("garbled " + fieldName(field) + ": not a number");
             }
             v = v * 10 + d;
         }
         return neg ? -v : v;
+    }
+
+    private static String fieldName(int field) {
+        return field == PID_FIELD ? "pid" : "field " + field;
     }
 }
