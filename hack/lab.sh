@@ -166,6 +166,12 @@ down() {
     for ns in $(awk '$5 ~ /^\/run\/docker\/netns\// {print $5}' /proc/self/mountinfo); do
       umount "$ns" 2>/dev/null && rm -f "$ns" && log "unmounted $ns" || log "warning: cannot unmount $ns"
     done
+    # and the bind of /var/lib/docker onto itself it makes at start (mountinfo root /var/lib/docker; a disk of
+    # its own mounted there has root / and is left alone)
+    if awk '$5 == "/var/lib/docker" && $4 == "/var/lib/docker" {f=1} END {exit !f}' /proc/self/mountinfo; then
+      umount /var/lib/docker 2>/dev/null && log "unmounted the self-bind of /var/lib/docker" \
+        || log "warning: cannot unmount /var/lib/docker"
+    fi
   fi
   stop_ours containerd 30
   # shims of removed containers exit on their own; give them a moment
