@@ -40,6 +40,8 @@ public final class HostReader {
     private final HostPaths paths;
     private final DeadlineReader slow;
     private final Clock clock;
+    /** Each CPU's scheduler clock, kept from read to read (see {@link CpuClocks}). */
+    private final CpuClocks clocks = new CpuClocks(this::execStartOn, System::nanoTime);
     private final byte[] buf = new byte[4096];
     private final Set<String> said = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.nio.ByteBuffer bufView = java.nio.ByteBuffer.wrap(buf);
@@ -67,6 +69,8 @@ public final class HostReader {
         Path proc = paths.proc();
         procfs = isProcfs(proc);
         PidComms comms = new PidComms();
+        CpuClocks clocks = this.clocks;
+        clocks.newRead();
         Map<Integer, Seen> suspects = new java.util.LinkedHashMap<>();
         List<Seen> ttyOwners = new ArrayList<>();
         Set<String> runtimes = new TreeSet<>();
@@ -85,6 +89,9 @@ public final class HostReader {
                 }
                 tasks++;
                 comms.put(pid, ps.comm());
+                if (ps.state() == 'R') {
+                    clocks.runnable(ps.processor(), pid, pid);
+                }
                 if (ps.kernelThread()) {
                     continue;
                 }
@@ -100,6 +107,9 @@ public final class HostReader {
                     for (ProcStat ts : readOtherThreads(at, pidDir, name, pid, warnings)) {
                         tasks++;
                         threads.add(ts);
+                        if (ts.state() == 'R') {
+                            clocks.runnable(ts.processor(), pid, ts.tid());
+                        }
                         suspect |= suspect(ts);
                     }
                 }
@@ -130,7 +140,8 @@ public final class HostReader {
         List<ProcessSnapshot> processes = new ArrayList<>(suspects.size());
         long nowMillis = clock.millis();
         for (Seen s : suspects.values()) {
-            ProcessSnapshot p = readDeep(s, comms.get(s.process().ppid()), uptime, nowMillis, mounts, warnings);
+            ProcessSnapshot p = readDeep(s, comms.get(s.process().ppid()), uptime, nowMillis, clocks, mounts,
+                    warnings);
             if (p != null) {
                 processes.add(p);
             }
@@ -194,9 +205,10 @@ public final class HostReader {
         return out;
     }
 
-    private ProcessSnapshot readDeep(Seen s, String parentComm, double uptime, long nowMillis,
+    private ProcessSnapshot readDeep(Seen s, String parentComm, double uptime, long nowMillis, CpuClocks clocks,
                                      Map<String, List<MountEntry>> mounts, List<String> warnings) {
         int pid = s.pid();
+        sampleOwnClock(clocks);
         Path pidDir = paths.proc().resolve(Integer.toString(pid));
         List<ThreadSnapshot> threads = new ArrayList<>(s.threads().size());
         int nsPid = -1;
@@ -231,7 +243,8 @@ public final class HostReader {
                             + "the stacks of pid " + pid + " are left out and its cause is judged from wchan");
                 }
             }
-            double blockedFor = blockedFor(taskDir, uptime, Math.max(0, uptime - (double) ts.startTime() / CLOCK_TICKS));
+            double blockedFor = blockedFor(taskDir, ts.processor(), clocks, uptime,
+                    Math.max(0, uptime - (double) ts.startTime() / CLOCK_TICKS));
             threads.add(new ThreadSnapshot(ts.tid(), ts.comm(), ts.state(), ts.flags(),
                     ts.pending() | status.sigPnd(), status.shdPnd(), wchan, stack, status.contextSwitches(),
                     blockedFor));
@@ -399,36 +412,88 @@ public final class HostReader {
      * Seconds since the task last ran: "now" minus {@code se.exec_start} from {@code sched} (milliseconds
      * of the scheduler's task clock). NaN where the kernel lacks {@code CONFIG_SCHED_DEBUG}.
      *
-     * <p>{@code se.exec_start} is {@code rq_clock_task}, which leaves out time spent in interrupts and, on
-     * virtual machines, time stolen by the hypervisor; {@code /proc/uptime} (CLOCK_BOOTTIME) includes both,
-     * so on a VM it runs seconds ahead and "uptime minus exec_start" overstates how long a task has been
-     * blocked (seen in the lab: a task reported blocked 8 s, 4 s after it started). "Now" is therefore read
-     * in the same clock: the {@code se.exec_start} of the reading thread itself, which is running as it
-     * reads. Where that is unavailable (a fixture tree has no {@code thread-self}) uptime is used. The result
+     * <p>{@code se.exec_start} is {@code rq_clock_task} of the CPU the task last ran on, which leaves out time
+     * spent in interrupts and, on virtual machines, time stolen by the hypervisor; {@code /proc/uptime}
+     * (CLOCK_BOOTTIME) includes both, so on a VM it runs minutes ahead, and the CPUs' clocks drift apart by
+     * seconds. "Now" is therefore read in the task's own CPU's clock ({@link CpuClocks}); where this read has
+     * none for that CPU, in the reading thread's clock on another CPU (off by the drift); where neither is
+     * known or it is before the task's last run (a fixture tree has no {@code thread-self}), uptime. The result
      * never exceeds the thread's age, which is measured in one clock (start time against uptime).
      */
-    private double blockedFor(Path taskDir, double uptime, double age) {
-        double execStartMs = execStartMillis(taskDir.resolve("sched"));
-        if (Double.isNaN(execStartMs)) {
-            return Double.NaN;
-        }
-        double selfMs = execStartMillis(paths.proc("thread-self").resolve("sched"));
-        double nowSeconds = Double.isNaN(selfMs) || selfMs < execStartMs ? uptime : selfMs / 1000.0;
-        double blocked = Math.max(0, nowSeconds - execStartMs / 1000.0);
-        return Double.isNaN(age) ? blocked : Math.min(blocked, age);
-    }
-
-    /** {@code se.exec_start} of a {@code sched} file, in milliseconds, or NaN. */
-    private double execStartMillis(Path schedFile) {
-        String sched = readSmall(schedFile);
+    private double blockedFor(Path taskDir, int cpu, CpuClocks clocks, double uptime, double age) {
+        double[] sched = schedClock(taskDir);
         if (sched == null) {
             return Double.NaN;
         }
-        int i = sched.indexOf("se.exec_start");
+        double execStartMs = sched[0];
+        double onCpu = clocks.blockedSeconds(cpu, execStartMs);
+        double blocked = Double.isNaN(onCpu) ? Math.max(0, uptime - execStartMs / 1000.0) : onCpu;
+        return Double.isNaN(age) ? blocked : Math.min(blocked, age);
+    }
+
+    /**
+     * Notes the reading thread's own clock and CPU ({@code thread-self}): its {@code sched}, its {@code stat},
+     * its {@code sched} again. Taken only when no migration came between the two {@code sched} reads, so the
+     * CPU the {@code stat} names is the one the clock is of. Nothing where there is no {@code thread-self}.
+     */
+    private void sampleOwnClock(CpuClocks clocks) {
+        Path self = paths.proc("thread-self");
+        double[] before = schedClock(self);
+        if (before == null) {
+            return;
+        }
+        ProcStat st = readStat(self, new ArrayList<>());
+        double[] after = schedClock(self);
+        if (st != null && after != null && after[1] == before[1]) {
+            clocks.ranOn(st.processor(), after[0]);
+        }
+    }
+
+    /**
+     * {@code se.exec_start} of task {@code tid} of {@code pid} if it was on {@code cpu} as it was read: its
+     * {@code sched}, then its {@code stat} names {@code cpu}, then its {@code sched} shows no migration since.
+     */
+    private double execStartOn(int cpu, int pid, int tid) {
+        Path taskDir = paths.task(pid, tid);
+        double[] before = schedClock(taskDir);
+        if (before == null) {
+            return Double.NaN;
+        }
+        ProcStat st = readStat(taskDir, new ArrayList<>());
+        if (st == null || st.processor() != cpu) {
+            return Double.NaN;
+        }
+        double[] after = schedClock(taskDir);
+        return after != null && after[1] == before[1] ? before[0] : Double.NaN;
+    }
+
+    /**
+     * {@code se.exec_start} (ms) and {@code se.nr_migrations} (-1 when absent) of a task directory's
+     * {@code sched}, or null when it has no {@code se.exec_start}.
+     */
+    private static double[] schedClock(Path taskDir) {
+        String sched = readSmall(taskDir.resolve("sched"));
+        if (sched == null) {
+            return null;
+        }
+        double execStart = schedField(sched, "se.exec_start");
+        if (Double.isNaN(execStart)) {
+            return null;
+        }
+        double migrations = schedField(sched, "se.nr_migrations");
+        return new double[] {execStart, Double.isNaN(migrations) ? -1 : migrations};
+    }
+
+    /** The number after {@code name}'s colon in a {@code sched} file, or NaN. */
+    private static double schedField(String sched, String name) {
+        int i = sched.indexOf(name);
         if (i < 0) {
             return Double.NaN;
         }
         int colon = sched.indexOf(':', i);
+        if (colon < 0) {
+            return Double.NaN;
+        }
         int eol = sched.indexOf('\n', colon);
         try {
             return Double.parseDouble(sched.substring(colon + 1, eol < 0 ? sched.length() : eol).trim());

@@ -34,8 +34,30 @@ class ProcStatTest {
         assertEquals(1, s.numThreads());
         assertEquals(220394L, s.startTime());
         assertEquals(0L, s.pending());
+        assertEquals(1, s.processor(), "field 39: the CPU it last ran on");
         assertFalse(s.kernelThread());
         assertFalse(s.exiting());
+    }
+
+    @Test
+    void processorIsUnknownWhereTheLineStopsOrIsGarbledPastField35() {
+        // the 35-field line of a test tree: everything else is read, the CPU is unknown
+        ProcStat short35 = parse("42 (x) D 1 42 42 0 42 4194560 0 0 0 0 0 0 0 0 20 0 1 0 500 0 0 0 0 0 0 0 0 0 0 0 0 0");
+        assertEquals(-1, short35.processor());
+        assertEquals(500, short35.startTime());
+        assertEquals(-1, parse(withField(39, "x")).processor(), "garbled field 39");
+        assertEquals(-1, parse(withField(36, "?")).processor(), "garbled field 36");
+        assertEquals(1, parse(withField(38, "-1")).processor(), "a thread's exit_signal is -1");
+        assertEquals(3, parse(withField(39, "3")).processor());
+        assertThrows(ProcParseException.class, () -> parse(withField(35, "?")), "field 35 is still checked");
+    }
+
+    /** {@link #CAT} with field {@code n} (3 = state) replaced. */
+    private static String withField(int n, String value) {
+        int close = CAT.lastIndexOf(')');
+        String[] rest = CAT.substring(close + 2).strip().split(" ");
+        rest[n - 3] = value;
+        return CAT.substring(0, close + 2) + String.join(" ", rest) + "\n";
     }
 
     @Test
