@@ -210,7 +210,8 @@ final class ProbeRun {
         if (config.criSocket() == null || !java.nio.file.Files.exists(config.criSocket())) {
             return null; // logged by canary()
         }
-        return new RuntimeSweep(new CriClient(config.criSocket()), RuntimeSweep.Settings.defaults(
+        return new RuntimeSweep(new CriClient(config.criSocket()), new HostPaths(config.hostRoot()),
+                RuntimeSweep.Settings.defaults(
                 config.runtimeCallDeadline()), interval, metrics, clock, config.nodeName()).start();
     }
 

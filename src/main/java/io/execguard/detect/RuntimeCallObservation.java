@@ -31,8 +31,10 @@ public record RuntimeCallObservation(boolean runtimeAnswers, String runtimeDetai
      * @param call              the call that went unanswered (e.g. {@code ContainerStats})
      * @param unansweredSeconds seconds since the first unanswered call was made
      * @param calls             how many calls in a row went unanswered
+     * @param shim              the container's shim (its init's parent) as read from /proc at this scan, null when not
+     *                          known
      */
     public record Unanswered(String containerId, String sandboxId, String podUid, String podName, String containerName,
-                             String call, double unansweredSeconds, int calls) {
+                             String call, double unansweredSeconds, int calls, CanaryObservation.Task shim) {
     }
 }

@@ -10,8 +10,9 @@ import io.execguard.host.RuntimeNames;
 /**
  * {@link FindingType#RuntimeUnresponsive} (Warning, container scope): the runtime's API has not answered a call for
  * one container within the deadline (the sweep's call that reaches the container's shim), while the runtime's daemon
- * itself answers. One finding per such container, with its container id and pod uid, and the shim (from the scan:
- * the shim process whose {@code -id} is the container's sandbox) with its state. None while the daemon does not
+ * itself answers. One finding per such container, with its container id and pod uid, and the shim with its state:
+ * the one the sweep read (the parent of the container's init), else the scan's shim process whose {@code -id} is the
+ * container's sandbox. None while the daemon does not
  * answer: that is the daemon's problem, not each container's (the canary's {@link FindingType#ExecPathStuck} at
  * {@link ExecStage#RuntimeCall} says it). Cleared when the container's call answers again or the container is gone
  * (the sweep drops it). Pure.
@@ -25,7 +26,7 @@ public final class RuntimeCallRules {
         List<Finding> out = new ArrayList<>(o.unanswered().size());
         for (RuntimeCallObservation.Unanswered u : o.unanswered()) {
             if (u.unansweredSeconds() >= o.deadlineSeconds()) {
-                out.add(finding(o, u, shim(s, u.sandboxId())));
+                out.add(finding(o, u, u.shim() != null ? u.shim() : task(shim(s, u.sandboxId()))));
             }
         }
         return out;
@@ -53,7 +54,13 @@ public final class RuntimeCallRules {
         return null;
     }
 
-    private static Finding finding(RuntimeCallObservation o, RuntimeCallObservation.Unanswered u, ProcessSnapshot shim) {
+    private static CanaryObservation.Task task(ProcessSnapshot p) {
+        return p == null ? null : new CanaryObservation.Task(p.pid(), p.comm(), p.mainThread().state(),
+                p.mainThread().wchan());
+    }
+
+    private static Finding finding(RuntimeCallObservation o, RuntimeCallObservation.Unanswered u,
+                                   CanaryObservation.Task shim) {
         String who = "container " + (u.containerName() == null ? "" : u.containerName() + " ")
                 + "(" + id12(u.containerId()) + ")" + (u.podName() == null ? "" : " of pod " + u.podName());
         String head = "the container runtime has not answered " + u.call() + " for " + who + " for "
@@ -66,11 +73,11 @@ public final class RuntimeCallRules {
         String state = null;
         String wchan = null;
         if (shim != null) {
-            char st = shim.mainThread().state();
+            char st = shim.state();
             pid = shim.pid();
             comm = shim.comm();
             state = String.valueOf(st);
-            wchan = shim.mainThread().wchan();
+            wchan = shim.wchan();
             where = "; its shim is pid " + shim.pid() + " (state " + st
                     + (st == 'T' || st == 't' ? ", stopped by a signal or a tracer: SIGCONT it or find the tracer"
                     : st == 'D' ? ", blocked in the kernel" + (wchan == null ? "" : " in " + wchan)

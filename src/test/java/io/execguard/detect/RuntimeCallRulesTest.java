@@ -27,7 +27,12 @@ class RuntimeCallRulesTest {
 
     static RuntimeCallObservation.Unanswered unanswered(String cid, String sandbox, double seconds) {
         return new RuntimeCallObservation.Unanswered(cid, sandbox, "uid-" + cid.substring(0, 4), "ns/pod-"
-                + cid.substring(0, 4), "main", "ContainerStats", seconds, 2);
+                + cid.substring(0, 4), "main", "ContainerStats", seconds, 2, null);
+    }
+
+    static RuntimeCallObservation.Unanswered withShim(RuntimeCallObservation.Unanswered u, CanaryObservation.Task t) {
+        return new RuntimeCallObservation.Unanswered(u.containerId(), u.sandboxId(), u.podUid(), u.podName(),
+                u.containerName(), u.call(), u.unansweredSeconds(), u.calls(), t);
     }
 
     static RuntimeCallObservation answers(RuntimeCallObservation.Unanswered... u) {
@@ -62,6 +67,11 @@ class RuntimeCallRulesTest {
                 new Case("the shim not in the scan: still a finding, no pid", answers(unanswered(CID, SANDBOX, 8)),
                         host(shim(71, OTHER_SANDBOX, 'S', null)), List.of(CID), null),
                 new Case("no sandbox id: no shim", answers(unanswered(CID, "", 8)), shims, List.of(CID), null),
+                new Case("the shim the sweep read (the init's parent) wins over the scan's", answers(withShim(
+                        unanswered(CID, SANDBOX, 8), new CanaryObservation.Task(90, "containerd-shim", 'T', null))),
+                        shims, List.of(CID), 90),
+                new Case("the sweep's shim alone", answers(withShim(unanswered(CID, "", 8),
+                        new CanaryObservation.Task(90, "containerd-shim", 'T', null))), host(), List.of(CID), 90),
                 new Case("the daemon does not answer: no container is blamed", new RuntimeCallObservation(false,
                         "CRI Version: no answer", 5, List.of(unanswered(CID, SANDBOX, 30),
                         unanswered(OTHER, OTHER_SANDBOX, 30))), shims, List.of(), null));

@@ -137,6 +137,20 @@ public final class CriClient {
         call(CONTAINER_STATUS, Proto.containerIdRequest(containerId), wait);
     }
 
+    /**
+     * The host pid of the container's init from {@code ContainerStatus} verbose (containerd's {@code info} JSON has
+     * {@code "pid"}; containerd answers it from its own store, also while the container's shim hangs), 0 when the
+     * runtime does not say.
+     */
+    public int containerPid(String containerId, Duration wait) throws IOException {
+        String info = Proto.containerStatusInfo(call(CONTAINER_STATUS, Proto.containerStatusRequest(containerId, true),
+                wait)).getOrDefault("info", "");
+        java.util.regex.Matcher m = PID.matcher(info);
+        return m.find() ? Integer.parseInt(m.group(1)) : 0;
+    }
+
+    private static final java.util.regex.Pattern PID = java.util.regex.Pattern.compile("\"pid\"\\s*:\\s*(\\d{1,9})\\b");
+
     /** One unary call: the response message's bytes. */
     byte[] call(String method, byte[] message, Duration wait) throws IOException {
         long deadline = System.nanoTime() + wait.toNanos();

@@ -66,6 +66,37 @@ final class Proto {
         return out.toByteArray();
     }
 
+    /** ContainerStatusRequest{container_id = 1, verbose = 2}. */
+    static byte[] containerStatusRequest(String containerId, boolean verbose) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        bytes(out, 1, containerId.getBytes(StandardCharsets.UTF_8));
+        if (verbose) {
+            varint(out, 2 << 3);
+            varint(out, 1);
+        }
+        return out.toByteArray();
+    }
+
+    /** ContainerStatusResponse's {@code info = 2} map (verbose only; containerd: key "info", a JSON document). */
+    static java.util.Map<String, String> containerStatusInfo(byte[] msg) throws IOException {
+        java.util.Map<String, String> info = new java.util.TreeMap<>();
+        for (Field f : fields(msg)) {
+            if (f.number() == 2 && f.wire() == 2) {
+                String key = "";
+                String value = "";
+                for (Field e : fields(f.bytes())) {
+                    if (e.number() == 1) {
+                        key = e.text();
+                    } else if (e.number() == 2) {
+                        value = e.text();
+                    }
+                }
+                info.put(key, value);
+            }
+        }
+        return info;
+    }
+
     static List<CriClient.Container> listContainersResponse(byte[] msg) throws IOException {
         List<CriClient.Container> out = new java.util.ArrayList<>();
         for (Field f : fields(msg)) {

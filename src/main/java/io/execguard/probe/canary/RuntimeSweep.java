@@ -17,7 +17,9 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.execguard.detect.CanaryObservation;
 import io.execguard.detect.RuntimeCallObservation;
+import io.execguard.host.HostPaths;
 import io.execguard.probe.Metrics;
 
 /**
@@ -56,8 +58,8 @@ public final class RuntimeSweep implements AutoCloseable {
     /** How one call ended. */
     public enum Outcome { Answered, Error, NoAnswer }
 
-    /** A container the sweep has seen unanswered, and since when. */
-    private record Unanswered(CriClient.Container container, String call, Instant since, int calls) {
+    /** A container the sweep has seen unanswered, since when, and its init's host pid (0: unknown). */
+    private record Unanswered(CriClient.Container container, String call, Instant since, int calls, int initPid) {
     }
 
     /** The state of the last completed sweep. */
@@ -65,6 +67,7 @@ public final class RuntimeSweep implements AutoCloseable {
     }
 
     private final CriClient client;
+    private final HostPaths host;
     private final Settings settings;
     private final Supplier<Duration> interval;
     private final Metrics metrics;
@@ -75,9 +78,10 @@ public final class RuntimeSweep implements AutoCloseable {
     private volatile boolean closed;
     private volatile State state = new State(true, null, Map.of());
 
-    public RuntimeSweep(CriClient client, Settings settings, Supplier<Duration> interval, Metrics metrics, Clock clock,
-                        String nodeName) {
+    public RuntimeSweep(CriClient client, HostPaths host, Settings settings, Supplier<Duration> interval,
+                        Metrics metrics, Clock clock, String nodeName) {
         this.client = client;
+        this.host = host;
         this.settings = settings;
         this.interval = interval;
         this.metrics = metrics;
@@ -91,7 +95,8 @@ public final class RuntimeSweep implements AutoCloseable {
 
     static void register(Metrics m) {
         m.counter("execguard_runtime_calls_total", "CRI calls of the per-container runtime sweep, by call "
-                        + "(ListContainers, ContainerStats, Version) and outcome (Answered, Error: an answer that is an "
+                        + "(ListContainers, ContainerStats, Version; ContainerStatus: an unanswered container's init "
+                        + "pid) and outcome (Answered, Error: an answer that is an "
                         + "error, NoAnswer: none within the deadline).")
                 .counter("execguard_runtime_sweeps_total", "Runtime sweeps completed.")
                 .gauge("execguard_runtime_sweep_duration_seconds", "Duration of the last runtime sweep.")
@@ -154,8 +159,8 @@ public final class RuntimeSweep implements AutoCloseable {
             if (call.outcome() == Outcome.NoAnswer) {
                 anyUnanswered = true;
                 Unanswered u = before.get(c.id());
-                now.put(c.id(), u == null ? new Unanswered(c, "ContainerStats", call.started(), 1)
-                        : new Unanswered(c, u.call(), u.since(), u.calls() + 1));
+                now.put(c.id(), u == null ? new Unanswered(c, "ContainerStats", call.started(), 1, 0)
+                        : new Unanswered(c, u.call(), u.since(), u.calls() + 1, u.initPid()));
             }
         }
         boolean answers = true;
@@ -170,6 +175,10 @@ public final class RuntimeSweep implements AutoCloseable {
                 detail = "CRI Version: " + e.getMessage();
             }
         }
+        if (answers) {
+            now.replaceAll((id, u) -> u.initPid() > 0 ? u : new Unanswered(u.container(), u.call(), u.since(),
+                    u.calls(), initPid(id)));
+        }
         for (Unanswered u : now.values()) {
             if (!before.containsKey(u.container().id())) {
                 LOG.info("node {}: runtime sweep: no answer to ContainerStats of {} ({}/{}) within {}s{}", nodeName,
@@ -180,6 +189,21 @@ public final class RuntimeSweep implements AutoCloseable {
         }
         state = new State(answers, detail, now);
         finish(t0, containers.size(), now.size());
+    }
+
+    /**
+     * The container's init pid (CRI ContainerStatus verbose: containerd answers it from its own store, also while the
+     * shim hangs), through which the scan finds the shim (the init's parent); 0 when not known.
+     */
+    private int initPid(String containerId) {
+        try {
+            int pid = client.containerPid(containerId, settings.deadline());
+            count(CriClient.CONTAINER_STATUS, Outcome.Answered);
+            return pid;
+        } catch (IOException e) {
+            count(CriClient.CONTAINER_STATUS, e instanceof CriClient.TimeoutException ? Outcome.NoAnswer : Outcome.Error);
+            return 0;
+        }
     }
 
     /** One call's outcome and when it was made. */
@@ -234,9 +258,11 @@ public final class RuntimeSweep implements AutoCloseable {
             String ns = c.label(POD_NAMESPACE);
             String pod = c.label(POD_NAME);
             String name = c.label(CONTAINER_NAME);
+            CanaryObservation.Task shim = u.initPid() <= 0 ? null
+                    : ProcTasks.task(host, ProcTasks.parent(host, u.initPid())).orElse(null);
             out.add(new RuntimeCallObservation.Unanswered(c.id(), c.podSandboxId(), c.label(POD_UID),
                     ns == null || pod == null ? null : ns + "/" + pod, name != null ? name : c.name(), u.call(),
-                    Duration.between(u.since(), now).toMillis() / 1000.0, u.calls()));
+                    Duration.between(u.since(), now).toMillis() / 1000.0, u.calls(), shim));
         }
         return new RuntimeCallObservation(s.runtimeAnswers(), s.runtimeDetail(),
                 settings.deadline().toMillis() / 1000.0, out);

@@ -160,6 +160,27 @@ class CriContainersTest {
     }
 
     @Test
+    void containerStatusVerboseNamesTheInitPid() throws Exception {
+        assertArrayEquals(HexFormat.of().parseHex("0a03616263" + "1001"), Proto.containerStatusRequest("abc", true));
+        assertArrayEquals(HexFormat.of().parseHex("0a03616263"), Proto.containerStatusRequest("abc", false));
+        byte[] answer = new Pb().msg(1, new Pb().str(1, "abc").varint(4, 1)).map(2, Map.of("info",
+                "{\"sandboxID\":\"s\",\"pid\": 31337,\"runtimeSpec\":{\"process\":{\"pid\":1}}}")).done();
+        assertEquals(Map.of("info", "{\"sandboxID\":\"s\",\"pid\": 31337,\"runtimeSpec\":{\"process\":{\"pid\":1}}}"),
+                Proto.containerStatusInfo(answer));
+        try (FakeCri cri = new FakeCri(dir, (path, req) -> {
+            assertEquals(CriClient.CONTAINER_STATUS, path);
+            assertArrayEquals(Proto.containerStatusRequest("abc", true), req);
+            return new FakeCri.Answer(answer);
+        })) {
+            assertEquals(31337, new CriClient(cri.socket()).containerPid("abc", Duration.ofSeconds(5)));
+        }
+        try (FakeCri cri = new FakeCri(dir, (path, req) -> new FakeCri.Answer(new Pb().msg(1, new Pb().str(1, "x"))
+                .done()))) {
+            assertEquals(0, new CriClient(cri.socket()).containerPid("x", Duration.ofSeconds(5)), "not verbose: no pid");
+        }
+    }
+
+    @Test
     void aCallThatIsNeverAnsweredTimesOutAtItsWaitAndAStatusIsAnError() throws Exception {
         try (FakeCri cri = new FakeCri(dir, (path, req) -> path.equals(CriClient.CONTAINER_STATS)
                 ? new FakeCri.Hang() : new FakeCri.Fail(5, "container \"x\" not found"))) {

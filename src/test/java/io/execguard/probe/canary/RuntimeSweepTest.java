@@ -15,7 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.execguard.detect.CanaryObservation;
 import io.execguard.detect.RuntimeCallObservation;
+import io.execguard.host.HostPaths;
 import io.execguard.probe.Metrics;
 
 /**
@@ -50,13 +52,37 @@ class RuntimeSweepTest {
                 yield running.contains(id) ? new FakeCri.Answer(new byte[0])
                         : new FakeCri.Fail(5, "container " + id + " not found");
             }
+            case CriClient.CONTAINER_STATUS -> {
+                // verbose: containerd's info JSON names the init's host pid (4000 + the container's number)
+                String id = new String(request, 2, request[1], StandardCharsets.UTF_8);
+                String json = "{\"sandboxID\":\"sb-" + id + "\",\"pid\":" + (4000 + Integer.parseInt(id.substring(1)))
+                        + ",\"runtimeSpec\":{\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}}";
+                yield new FakeCri.Answer(new CriContainersTest.Pb().msg(1, new CriContainersTest.Pb().str(1, id))
+                        .map(2, java.util.Map.of("info", json)).done());
+            }
             case CriClient.VERSION -> versionHangs ? new FakeCri.Hang() : new FakeCri.Answer(new byte[0]);
             default -> new FakeCri.Fail(12, "unimplemented");
         };
     }
 
-    RuntimeSweep sweep(FakeCri cri) {
-        return new RuntimeSweep(new CriClient(cri.socket()), new RuntimeSweep.Settings(Duration.ofMillis(400), 3,
+    /** A host /proc with each container's init (pid 4000 + n) under its shim (pid 7000 + n), the shims stopped. */
+    HostPaths proc() throws Exception {
+        Path root = dir.resolve("host");
+        for (int n = 0; n < 10; n++) {
+            write(root.resolve("proc/" + (4000 + n) + "/stat"), (4000 + n) + " (sleep) S " + (7000 + n) + " 1 1 0");
+            write(root.resolve("proc/" + (7000 + n) + "/stat"), (7000 + n) + " (containerd-shim) T 1 1 1 0");
+            write(root.resolve("proc/" + (7000 + n) + "/wchan"), "do_signal_stop");
+        }
+        return new HostPaths(root);
+    }
+
+    static void write(Path p, String text) throws Exception {
+        java.nio.file.Files.createDirectories(p.getParent());
+        java.nio.file.Files.writeString(p, text);
+    }
+
+    RuntimeSweep sweep(FakeCri cri) throws Exception {
+        return new RuntimeSweep(new CriClient(cri.socket()), proc(), new RuntimeSweep.Settings(Duration.ofMillis(400), 3,
                 Duration.ofMillis(300)), () -> Duration.ofSeconds(60), metrics, Clock.systemUTC(), "n");
     }
 
@@ -82,6 +108,8 @@ class RuntimeSweepTest {
             assertEquals("main", u.containerName());
             assertEquals("ContainerStats", u.call());
             assertEquals(1, u.calls());
+            assertEquals(new CanaryObservation.Task(7003, "containerd-shim", 'T', "do_signal_stop"), u.shim(),
+                    "the shim: the parent of the init ContainerStatus names");
             assertTrue(u.unansweredSeconds() >= 0.4, "unanswered for " + u.unansweredSeconds());
             assertTrue(cri.maxInFlight.get() <= 3, "calls in flight at most the pool's: " + cri.maxInFlight.get());
             assertEquals(9.0, metrics.value("execguard_runtime_calls_total", "call", "ContainerStats", "outcome",
