@@ -187,6 +187,15 @@ public final class RuntimeSweep implements AutoCloseable {
                         settings.deadline().toSeconds(), answers ? "" : "; " + detail);
             }
         }
+        for (Unanswered u : before.values()) {
+            if (!now.containsKey(u.container().id())) {
+                LOG.info("node {}: runtime sweep: {} ({}/{}) {} after {} s unanswered", nodeName,
+                        u.container().id().substring(0, Math.min(12, u.container().id().length())),
+                        u.container().label(POD_NAMESPACE), u.container().label(POD_NAME),
+                        calls.containsKey(u.container().id()) ? "answers again" : "is no longer running",
+                        Duration.between(u.since(), clock.instant()).toSeconds());
+            }
+        }
         state = new State(answers, detail, now);
         finish(t0, containers.size(), now.size());
     }
