@@ -48,7 +48,7 @@ public class ExecHealthPolicySpec {
 
     @JsonPropertyDescription("Finding types that make a node's phase Degraded (when no Unhealthy type is present). "
             + "Default: every type not in unhealthyTypes (with default unhealthyTypes: HungTask, PidsLimitReached, "
-            + "LeakedExecSession, PtyExhaustionRisk, PipeBufferExhaustionRisk, ExecPathSlow). A type in neither list is still "
+            + "LeakedExecSession, PtyExhaustionRisk, PipeBufferExhaustionRisk, ExecPathSlow, RuntimeUnresponsive). A type in neither list is still "
             + "reported but leaves the phase Healthy; a type in both counts as Unhealthy.")
     private List<FindingType> degradedTypes;
 

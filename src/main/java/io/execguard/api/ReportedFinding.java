@@ -45,7 +45,9 @@ public class ReportedFinding {
             + "PtyExhaustionRisk: kernel.pty.nr close to kernel.pty.max. PipeBufferExhaustionRisk: "
             + "pipes may get a single page, runtime helpers can deadlock. PodStuckTerminating: a pod on"
             + " this node whose deletion is overdue. ExecPathStuck: the probe's exec canary got no answer within its"
-            + " deadline. ExecPathSlow: the canary answered slower than its threshold several runs in a row.")
+            + " deadline. ExecPathSlow: the canary answered slower than its threshold several runs in a row. "
+            + "RuntimeUnresponsive: the container runtime's API has not answered a call for this container (its shim)"
+            + " within the deadline while it answers for others.")
     private FindingType type;
 
     @JsonPropertyDescription("Why it is stuck, read from the blocked thread's kernel stack and wchan: FuseRequest (a "

@@ -31,6 +31,7 @@ import io.execguard.probe.ReportPublisher;
 import io.execguard.probe.canary.CanaryTarget;
 import io.execguard.probe.canary.CriClient;
 import io.execguard.probe.canary.ExecCanary;
+import io.execguard.probe.canary.RuntimeSweep;
 import io.execguard.probe.kube.KubeApi;
 import io.execguard.repair.ProcHostRepairs;
 import io.execguard.repair.Repairer;
@@ -86,10 +87,11 @@ final class ProbeRun {
                     config.nodeName(), metrics, clock);
             PolicyCache policies = new PolicyCache(client, config);
             ExecCanary canary = canary(config, () -> policies.policy().canaryInterval(), metrics, clock);
+            RuntimeSweep sweep = sweep(config, () -> policies.policy().canaryInterval(), metrics, clock);
             ProbeLoop loop = new ProbeLoop(config, new HostReader(new HostPaths(config.hostRoot()), slow, clock)::read,
                     new FindingTracker(), pods::index, policies::policy,
                     publisher, new Repairer(new ProcHostRepairs(config.hostRoot()), config.nodeName()), metrics,
-                    clock, canary);
+                    clock, canary, sweep);
             ScheduledExecutorService scans = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scan"));
             Thread publish = daemon(publisher::runLoop, "publish");
             try (HealthServer health = new HealthServer(config.metricsPort(), metrics, loop::healthy, loop::ready,
@@ -107,6 +109,9 @@ final class ProbeRun {
             } finally {
                 if (canary != null) {
                     canary.close();
+                }
+                if (sweep != null) {
+                    sweep.close();
                 }
                 scans.shutdownNow();
                 publish.interrupt();
@@ -194,6 +199,20 @@ final class ProbeRun {
         return new ExecCanary(new CriClient(config.criSocket()), target.get(),
                 ExecCanary.Settings.defaults(config.canaryDeadline()), interval, new HostPaths(config.hostRoot()),
                 metrics, clock, config.nodeName()).start();
+    }
+
+    /**
+     * The per-container runtime sweep, started, when CRI_SOCKET names an existing socket (it needs no container of
+     * its own); otherwise none: missing evidence makes no finding.
+     */
+    static RuntimeSweep sweep(ProbeConfig config, java.util.function.Supplier<java.time.Duration> interval,
+                              Metrics metrics, Clock clock) {
+        if (config.criSocket() == null || !java.nio.file.Files.exists(config.criSocket())) {
+            return null; // logged by canary()
+        }
+        return new RuntimeSweep(new CriClient(config.criSocket()), new HostPaths(config.hostRoot()),
+                RuntimeSweep.Settings.defaults(
+                config.runtimeCallDeadline()), interval, metrics, clock, config.nodeName()).start();
     }
 
     private static Thread daemon(Runnable r, String name) {

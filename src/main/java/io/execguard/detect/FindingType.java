@@ -23,13 +23,15 @@ public enum FindingType {
     /** The exec canary got no answer within its deadline: an exec through the runtime's API does not finish. */
     ExecPathStuck,
     /** The exec canary answered, but slower than the threshold for several runs in a row. */
-    ExecPathSlow;
+    ExecPathSlow,
+    /** The runtime's API does not answer a call for one container (its shim) while it answers for the others. */
+    RuntimeUnresponsive;
 
     /** Whether this type means exec is (or will be) broken, kill is, or both. */
     public boolean breaksExec() {
         return switch (this) {
             case StuckRuntimeInit, PidsLimitReached, PidNamespaceTeardownStuck, LeakedExecSession, PtyExhaustionRisk,
-                 PipeBufferExhaustionRisk, ExecPathStuck -> true;
+                 PipeBufferExhaustionRisk, ExecPathStuck, RuntimeUnresponsive -> true;
             default -> false;
         };
     }

@@ -132,8 +132,10 @@ public final class FindingTracker {
     /** type/container/pid@starttime, or type/cgroup for cgroup findings, or type for node findings; the canary's: type/container. */
     static String idOf(Finding f, ProcessSnapshot p) {
         StringBuilder b = new StringBuilder(f.type().name());
-        if (f.type() == FindingType.ExecPathStuck || f.type() == FindingType.ExecPathSlow) {
-            // one per canary target: the task it waits in may change while the same run stays stuck
+        if (f.type() == FindingType.ExecPathStuck || f.type() == FindingType.ExecPathSlow
+                || f.type() == FindingType.RuntimeUnresponsive) {
+            // one per canary target (per container for the runtime sweep): the task it waits in may change, or be
+            // missing from a scan, while the same call stays unanswered
             return f.containerId() == null ? b.toString() : b.append('/').append(f.containerId(), 0, 12).toString();
         }
         if (f.containerId() != null) {

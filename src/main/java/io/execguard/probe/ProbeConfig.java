@@ -20,10 +20,12 @@ import java.util.Map;
  * @param criSocket           {@code CRI_SOCKET}, default none: the container runtime's CRI socket as mounted in the
  *                            probe's container; the exec canary runs only with one (and when the socket exists)
  * @param canaryDeadline      {@code CANARY_DEADLINE}, default 10s: an exec canary with no answer by then is stuck
+ * @param runtimeCallDeadline {@code RUNTIME_CALL_DEADLINE}, default 5s: a CRI call of the per-container runtime
+ *                            sweep (same socket, same interval as the canary) with no answer by then is unanswered
  */
 public record ProbeConfig(String nodeName, Path hostRoot, Duration scanInterval, Duration heartbeat, int metricsPort,
                           Duration readTimeout, Duration podStuckTerminating, int maxFindings, Path criSocket,
-                          Duration canaryDeadline) {
+                          Duration canaryDeadline, Duration runtimeCallDeadline) {
 
     public ProbeConfig {
         if (nodeName == null || nodeName.isBlank()) {
@@ -33,6 +35,7 @@ public record ProbeConfig(String nodeName, Path hostRoot, Duration scanInterval,
         requirePositive(heartbeat, "HEARTBEAT");
         requirePositive(readTimeout, "READ_TIMEOUT");
         requirePositive(canaryDeadline, "CANARY_DEADLINE");
+        requirePositive(runtimeCallDeadline, "RUNTIME_CALL_DEADLINE");
         if (metricsPort < 0 || metricsPort > 65535) {
             throw new IllegalArgumentException("METRICS_PORT must be 0..65535, got " + metricsPort);
         }
@@ -47,7 +50,7 @@ public record ProbeConfig(String nodeName, Path hostRoot, Duration scanInterval,
                 integer(env, "METRICS_PORT", 9090), duration(env, "READ_TIMEOUT", "1s"),
                 duration(env, "POD_STUCK_TERMINATING", "2m"), integer(env, "MAX_FINDINGS", 50),
                 env.getOrDefault("CRI_SOCKET", "").isBlank() ? null : Path.of(env.get("CRI_SOCKET").trim()),
-                duration(env, "CANARY_DEADLINE", "10s"));
+                duration(env, "CANARY_DEADLINE", "10s"), duration(env, "RUNTIME_CALL_DEADLINE", "5s"));
     }
 
     private static void requirePositive(Duration d, String name) {

@@ -21,9 +21,12 @@ import io.execguard.detect.ExecPathRules;
 import io.execguard.detect.ExecStage;
 import io.execguard.detect.FindingType;
 import io.execguard.detect.Finding;
+import io.execguard.detect.RuntimeCallObservation;
+import io.execguard.detect.RuntimeCallRules;
 import io.execguard.host.DeadlineReader;
 import io.execguard.host.HostSnapshot;
 import io.execguard.probe.canary.ExecCanary;
+import io.execguard.probe.canary.RuntimeSweep;
 import io.execguard.repair.Repair;
 import io.execguard.repair.Repairer;
 
@@ -46,7 +49,9 @@ public final class ProbeLoop {
     private final Metrics metrics;
     private final Clock clock;
     private final ExecCanary canary;
+    private final RuntimeSweep sweep;
     private final ExecPathRules execPath = new ExecPathRules(CauseRules.defaults());
+    private final RuntimeCallRules runtimeCalls = new RuntimeCallRules();
     private final Instant started;
     private volatile Instant lastScan;
     private volatile String blockedReads = "no scan completed yet";
@@ -62,7 +67,15 @@ public final class ProbeLoop {
     public ProbeLoop(ProbeConfig config, Supplier<HostSnapshot> host, FindingTracker tracker,
                      Supplier<PodIndex> pods, Supplier<ProbePolicy> policy, Consumer<ProbeReport> sink,
                      Repairer repairer, Metrics metrics, Clock clock, ExecCanary canary) {
+        this(config, host, tracker, pods, policy, sink, repairer, metrics, clock, canary, null);
+    }
+
+    /** With the exec canary and the per-container runtime sweep (either null: none). */
+    public ProbeLoop(ProbeConfig config, Supplier<HostSnapshot> host, FindingTracker tracker,
+                     Supplier<PodIndex> pods, Supplier<ProbePolicy> policy, Consumer<ProbeReport> sink,
+                     Repairer repairer, Metrics metrics, Clock clock, ExecCanary canary, RuntimeSweep sweep) {
         this.canary = canary;
+        this.sweep = sweep;
         this.config = config;
         this.host = host;
         this.tracker = tracker;
@@ -100,6 +113,10 @@ public final class ProbeLoop {
             CanaryObservation observed = canary == null ? null : canary.observe();
             if (observed != null) {
                 raw.addAll(execPath.findings(observed, snapshot, List.copyOf(raw)));
+            }
+            RuntimeCallObservation calls = sweep == null ? null : sweep.observe();
+            if (calls != null) {
+                raw.addAll(runtimeCalls.findings(calls, snapshot));
             }
             List<TrackedFinding> tracked = linkCanary(tracker.update(raw, snapshot, start, p.thresholds()), observed);
             Map<String, Finding> current = new LinkedHashMap<>();

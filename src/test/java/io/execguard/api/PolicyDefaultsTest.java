@@ -41,8 +41,8 @@ class PolicyDefaultsTest {
                 FindingType.PidNamespaceTeardownStuck, FindingType.PodStuckTerminating, FindingType.ExecPathStuck),
                 d.getUnhealthyTypes());
         assertEquals(List.of(FindingType.HungTask, FindingType.PidsLimitReached, FindingType.LeakedExecSession,
-                FindingType.PtyExhaustionRisk, FindingType.PipeBufferExhaustionRisk, FindingType.ExecPathSlow),
-                d.getDegradedTypes());
+                FindingType.PtyExhaustionRisk, FindingType.PipeBufferExhaustionRisk, FindingType.ExecPathSlow,
+                FindingType.RuntimeUnresponsive), d.getDegradedTypes());
         assertEquals(new ActionLadder(Action.Cordon, Action.Condition, Action.Annotate, Action.Annotate), d.getActions());
         assertEquals("5m", d.getReleaseAfter());
         assertEquals("60s", d.getCanaryInterval());

@@ -55,7 +55,8 @@ class HelmChartTest {
     static final String PROBE = "execguard-probe";
     static final String OPERATOR = "execguard-operator";
     static final List<String> PROBE_ENV = List.of("NODE_NAME", "HOST_ROOT", "SCAN_INTERVAL", "HEARTBEAT",
-            "METRICS_PORT", "READ_TIMEOUT", "POD_STUCK_TERMINATING", "MAX_FINDINGS", "CRI_SOCKET", "CANARY_DEADLINE");
+            "METRICS_PORT", "READ_TIMEOUT", "POD_STUCK_TERMINATING", "MAX_FINDINGS", "CRI_SOCKET", "CANARY_DEADLINE",
+            "RUNTIME_CALL_DEADLINE");
     static final List<String> OPERATOR_ENV = List.of("POD_NAMESPACE", "LEADER_ELECTION", "LEASE_NAME",
             "LEASE_DURATION", "RENEW_DEADLINE", "RETRY_PERIOD",
             "METRICS_PORT", "RESYNC_INTERVAL", "RECONCILE_THREADS", "PROBE_HEARTBEAT");
@@ -265,15 +266,19 @@ class HelmChartTest {
         Map<String, String> env = envOf(defaults(), "DaemonSet", PROBE);
         assertEquals("/run/execguard/cri/containerd.sock", env.get("CRI_SOCKET"));
         assertEquals("10s", env.get("CANARY_DEADLINE"));
-        Rendered crio = Rendered.of(values("probe.criSocket", "/var/run/crio/crio.sock", "probe.canaryDeadline", "4s"));
+        assertEquals("5s", env.get("RUNTIME_CALL_DEADLINE"));
+        Rendered crio = Rendered.of(values("probe.criSocket", "/var/run/crio/crio.sock", "probe.canaryDeadline", "4s",
+                "probe.runtimeCallDeadline", "3s"));
         PodSpec pod = crio.typed("DaemonSet", PROBE, DaemonSet.class).getSpec().getTemplate().getSpec();
         assertEquals("/var/run/crio", pod.getVolumes().stream().filter(v -> v.getName().equals("cri-socket"))
                 .findFirst().orElseThrow().getHostPath().getPath());
         ProbeConfig config = ProbeConfig.fromEnv(new HashMap<>(Map.of("NODE_NAME", "n",
                 "CRI_SOCKET", envOf(crio, "DaemonSet", PROBE).get("CRI_SOCKET"),
-                "CANARY_DEADLINE", envOf(crio, "DaemonSet", PROBE).get("CANARY_DEADLINE"))));
+                "CANARY_DEADLINE", envOf(crio, "DaemonSet", PROBE).get("CANARY_DEADLINE"),
+                "RUNTIME_CALL_DEADLINE", envOf(crio, "DaemonSet", PROBE).get("RUNTIME_CALL_DEADLINE"))));
         assertEquals("/run/execguard/cri/crio.sock", config.criSocket().toString());
         assertEquals(java.time.Duration.ofSeconds(4), config.canaryDeadline());
+        assertEquals(java.time.Duration.ofSeconds(3), config.runtimeCallDeadline());
         assertTrue(pod.getContainers().get(0).getVolumeMounts().stream().anyMatch(m -> m.getName().equals("cri-socket")
                 && m.getMountPath().equals("/run/execguard/cri") && Boolean.TRUE.equals(m.getReadOnly())));
         Rendered none = Rendered.of(values("probe.criSocket", ""));

@@ -238,16 +238,26 @@ class CanaryNodeIT {
         assertTrue(cmd.contains("containerd") && cmd.contains(e2e.dir().toString()), "this node's containerd: " + cmd);
         awaitReport(Duration.ofSeconds(30), "no canary finding before", x -> canaryFindings(x).isEmpty());
         ReportedFinding stuck;
+        // the runtime sweep (same socket) must not blame each container for the daemon's silence
+        List<String> perContainer = new ArrayList<>();
+        Predicate<NodeExecHealth> noneBlamed = x -> {
+            findings(x, FindingType.RuntimeUnresponsive).forEach(f -> perContainer.add(f.getContainerId()));
+            return true;
+        };
         long t0 = System.nanoTime();
         signal("STOP", containerd);
         try {
             NodeExecHealth r = awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 30), "ExecPathStuck",
-                    x -> !findings(x, FindingType.ExecPathStuck).isEmpty());
+                    x -> noneBlamed.test(x) && !findings(x, FindingType.ExecPathStuck).isEmpty());
             latency("2b containerd SIGSTOP -> ExecPathStuck in NodeExecHealth", t0);
             // the daemon check (CRI Version, 2 s) runs beside the stuck exec; its verdict lands a scan or two later
             r = awaitReport(Duration.ofSeconds(15), "ExecPathStuck naming the unresponsive daemon",
-                    x -> findings(x, FindingType.ExecPathStuck).stream().anyMatch(f -> f.getMessage()
-                            .contains("CRI Version")));
+                    x -> noneBlamed.test(x) && findings(x, FindingType.ExecPathStuck).stream().anyMatch(f -> f
+                            .getMessage().contains("CRI Version")));
+            // past the runtime sweep's deadline (5 s) and its Version check (2 s), and a scan
+            long scans = r.getStatus().getObservedScanCount();
+            awaitReport(Duration.ofSeconds(30), "four more scans while containerd is stopped",
+                    x -> noneBlamed.test(x) && x.getStatus().getObservedScanCount() >= scans + 4);
             stuck = findings(r, FindingType.ExecPathStuck).get(0);
             System.out.println("[canary-e2e] ExecPathStuck: stage " + stuck.getStage() + ": " + stuck.getMessage());
         } finally {
@@ -257,6 +267,7 @@ class CanaryNodeIT {
         assertEquals(ExecStage.RuntimeCall, stuck.getStage());
         assertTrue(stuck.getMessage().contains("does not answer CRI Version either"), stuck.getMessage());
         assertEquals(null, stuck.getPid(), "no task below the daemon to name");
+        assertEquals(List.of(), perContainer, "RuntimeUnresponsive while the daemon itself did not answer");
         awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared", x -> findings(x, FindingType.ExecPathStuck).isEmpty());
         latency("2b containerd SIGCONT -> ExecPathStuck cleared", t1);
         Map<String, Double> m = metrics();

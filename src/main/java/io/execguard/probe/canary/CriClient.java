@@ -19,8 +19,8 @@ import java.util.Map;
  * A minimal gRPC client of the CRI {@code RuntimeService} on the runtime's unix socket, the path kubelet's exec
  * probes take: HTTP/2 with prior knowledge (h2c) over a {@link SocketChannel} of {@link StandardProtocolFamily#UNIX},
  * one connection and one stream per call, requests as HPACK literals, the two messages it needs hand-encoded
- * ({@link Proto}). No gRPC or Netty: docs/RESOURCES.md has what that saves. Not for concurrent use by design: the
- * canary makes one call at a time.
+ * ({@link Proto}). No gRPC or Netty: docs/RESOURCES.md has what that saves. Calls share no state (each has its
+ * own connection), so threads may call at once: the runtime sweep ({@link RuntimeSweep}) does, a few at a time.
  *
  * <p>A call waits for its answer until {@code wait} (not the server's deadline: no {@code grpc-timeout} is sent, so a
  * runtime that hangs keeps the call, and no second call is piled onto it).
@@ -29,11 +29,21 @@ public final class CriClient {
 
     static final String EXEC_SYNC = "/runtime.v1.RuntimeService/ExecSync";
     static final String VERSION = "/runtime.v1.RuntimeService/Version";
+    static final String LIST_CONTAINERS = "/runtime.v1.RuntimeService/ListContainers";
+    static final String CONTAINER_STATS = "/runtime.v1.RuntimeService/ContainerStats";
+    static final String CONTAINER_STATUS = "/runtime.v1.RuntimeService/ContainerStatus";
     private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
     private static final int DATA = 0x0, HEADERS = 0x1, RST_STREAM = 0x3, SETTINGS = 0x4, PING = 0x6, GOAWAY = 0x7,
-            CONTINUATION = 0x9;
+            WINDOW_UPDATE = 0x8, CONTINUATION = 0x9;
     private static final int END_STREAM = 0x1, ACK = 0x1, END_HEADERS = 0x4, PADDED = 0x8, PRIORITY = 0x20;
-    private static final int MAX_RESPONSE = 1 << 20;
+    /**
+     * The largest answer taken, and the flow-control window offered for it (HTTP/2's default is 65,535 bytes per
+     * stream and per connection; a ListContainers answer of a busy node is larger): the stream's through
+     * SETTINGS_INITIAL_WINDOW_SIZE, the connection's through a WINDOW_UPDATE after the preface. One call per
+     * connection, so the window is never replenished.
+     */
+    static final int MAX_RESPONSE = 8 << 20;
+    private static final int DEFAULT_WINDOW = 65_535;
 
     /** What ExecSync answered. */
     public record ExecResult(byte[] stdout, byte[] stderr, int exitCode) {
@@ -44,6 +54,25 @@ public final class CriClient {
 
     /** The runtime's Version answer. */
     public record VersionResult(String version, String runtimeName, String runtimeVersion, String runtimeApiVersion) {
+    }
+
+    /**
+     * One container as CRI ListContainers has it.
+     *
+     * @param state CRI ContainerState: 0 created, 1 running, 2 exited, 3 unknown
+     * @param createdAt nanoseconds since the epoch
+     * @param labels the CRI labels; kubelet's name the pod ({@code io.kubernetes.pod.namespace}, {@code .name},
+     *               {@code .uid}) and the container ({@code io.kubernetes.container.name})
+     */
+    public record Container(String id, String podSandboxId, String name, int attempt, int state, long createdAt,
+                            Map<String, String> labels) {
+        public Container {
+            labels = Map.copyOf(labels);
+        }
+
+        public String label(String key) {
+            return labels.get(key);
+        }
     }
 
     /** No answer within the wait; the connection was closed. */
@@ -88,6 +117,40 @@ public final class CriClient {
         return Proto.versionResponse(call(VERSION, Proto.versionRequest("v1"), wait));
     }
 
+    /** {@code ListContainers} with a state filter ({@link Proto#CONTAINER_RUNNING}; negative: all). */
+    public List<Container> listContainers(int state, Duration wait) throws IOException {
+        return Proto.listContainersResponse(call(LIST_CONTAINERS, Proto.listContainersRequest(state), wait));
+    }
+
+    /** The running containers. */
+    public List<Container> runningContainers(Duration wait) throws IOException {
+        return listContainers(Proto.CONTAINER_RUNNING, wait);
+    }
+
+    /** {@code ContainerStats} of one container; the answer is not decoded (only that it came). */
+    public void containerStats(String containerId, Duration wait) throws IOException {
+        call(CONTAINER_STATS, Proto.containerIdRequest(containerId), wait);
+    }
+
+    /** {@code ContainerStatus} of one container (not verbose); the answer is not decoded. */
+    public void containerStatus(String containerId, Duration wait) throws IOException {
+        call(CONTAINER_STATUS, Proto.containerIdRequest(containerId), wait);
+    }
+
+    /**
+     * The host pid of the container's init from {@code ContainerStatus} verbose (containerd's {@code info} JSON has
+     * {@code "pid"}; containerd answers it from its own store, also while the container's shim hangs), 0 when the
+     * runtime does not say.
+     */
+    public int containerPid(String containerId, Duration wait) throws IOException {
+        String info = Proto.containerStatusInfo(call(CONTAINER_STATUS, Proto.containerStatusRequest(containerId, true),
+                wait)).getOrDefault("info", "");
+        java.util.regex.Matcher m = PID.matcher(info);
+        return m.find() ? Integer.parseInt(m.group(1)) : 0;
+    }
+
+    private static final java.util.regex.Pattern PID = java.util.regex.Pattern.compile("\"pid\"\\s*:\\s*(\\d{1,9})\\b");
+
     /** One unary call: the response message's bytes. */
     byte[] call(String method, byte[] message, Duration wait) throws IOException {
         long deadline = System.nanoTime() + wait.toNanos();
@@ -105,7 +168,11 @@ public final class CriClient {
     private static byte[] request(String method, byte[] message) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(PREFACE);
-        frame(out, SETTINGS, 0, 0, new byte[] {0, 2, 0, 0, 0, 0}); // SETTINGS_ENABLE_PUSH = 0
+        // SETTINGS_ENABLE_PUSH = 0, SETTINGS_INITIAL_WINDOW_SIZE = MAX_RESPONSE (the stream's window)
+        frame(out, SETTINGS, 0, 0, ByteBuffer.allocate(12).putShort((short) 2).putInt(0).putShort((short) 4)
+                .putInt(MAX_RESPONSE).array());
+        // the connection's window: from the default up to MAX_RESPONSE
+        frame(out, WINDOW_UPDATE, 0, 0, ByteBuffer.allocate(4).putInt(MAX_RESPONSE - DEFAULT_WINDOW).array());
         Map<String, String> h = new LinkedHashMap<>();
         h.put(":method", "POST");
         h.put(":scheme", "http");
@@ -231,7 +298,7 @@ public final class CriClient {
                         }
                     }
                     default -> {
-                        // WINDOW_UPDATE, PRIORITY, unknown frame types: nothing to do for one small unary call
+                        // WINDOW_UPDATE (the request is one small DATA frame), PRIORITY, unknown frame types
                     }
                 }
             }

@@ -9,7 +9,12 @@ import java.util.List;
  * The protobuf encoding of the few CRI messages the canary uses (k8s.io/cri-api runtime/v1 api.proto):
  * {@code ExecSyncRequest{container_id=1, cmd=2, timeout=3}}, {@code ExecSyncResponse{stdout=1, stderr=2,
  * exit_code=3}}, {@code VersionRequest{version=1}}, {@code VersionResponse{version=1, runtime_name=2,
- * runtime_version=3, runtime_api_version=4}}. Unknown fields are skipped, as protobuf requires.
+ * runtime_version=3, runtime_api_version=4}}; for the per-container sweep {@code ListContainersRequest{filter=1:
+ * ContainerFilter{state=2: ContainerStateValue{state=1}}}}, {@code ListContainersResponse{containers=1 (repeated
+ * Container{id=1, pod_sandbox_id=2, metadata=3: ContainerMetadata{name=1, attempt=2}, state=6, created_at=7,
+ * labels=8 (map: repeated entry{key=1, value=2})})}}, {@code ContainerStatsRequest{container_id=1}} and
+ * {@code ContainerStatusRequest{container_id=1, verbose=2}} (their answers are not read: only that they came).
+ * Unknown fields are skipped, as protobuf requires.
  */
 final class Proto {
 
@@ -33,6 +38,155 @@ final class Proto {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         bytes(out, 1, version.getBytes(StandardCharsets.UTF_8));
         return out.toByteArray();
+    }
+
+    /** CRI ContainerState: CONTAINER_CREATED = 0, CONTAINER_RUNNING = 1, CONTAINER_EXITED = 2, CONTAINER_UNKNOWN = 3. */
+    static final int CONTAINER_RUNNING = 1;
+
+    /** ListContainersRequest with a state filter, or none when {@code state < 0}. */
+    static byte[] listContainersRequest(int state) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        if (state >= 0) {
+            ByteArrayOutputStream value = new ByteArrayOutputStream();
+            if (state != 0) { // proto3: the default is not written
+                varint(value, 1 << 3);
+                varint(value, state);
+            }
+            ByteArrayOutputStream filter = new ByteArrayOutputStream();
+            bytes(filter, 2, value.toByteArray());
+            bytes(out, 1, filter.toByteArray());
+        }
+        return out.toByteArray();
+    }
+
+    /** A request whose only field is {@code container_id = 1} (ContainerStatsRequest, ContainerStatusRequest). */
+    static byte[] containerIdRequest(String containerId) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        bytes(out, 1, containerId.getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+
+    /** ContainerStatusRequest{container_id = 1, verbose = 2}. */
+    static byte[] containerStatusRequest(String containerId, boolean verbose) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        bytes(out, 1, containerId.getBytes(StandardCharsets.UTF_8));
+        if (verbose) {
+            varint(out, 2 << 3);
+            varint(out, 1);
+        }
+        return out.toByteArray();
+    }
+
+    /** ContainerStatusResponse's {@code info = 2} map (verbose only; containerd: key "info", a JSON document). */
+    static java.util.Map<String, String> containerStatusInfo(byte[] msg) throws IOException {
+        java.util.Map<String, String> info = new java.util.TreeMap<>();
+        for (Field f : fields(msg)) {
+            if (f.number() == 2 && f.wire() == 2) {
+                String key = "";
+                String value = "";
+                for (Field e : fields(f.bytes())) {
+                    if (e.number() == 1) {
+                        key = e.text();
+                    } else if (e.number() == 2) {
+                        value = e.text();
+                    }
+                }
+                info.put(key, value);
+            }
+        }
+        return info;
+    }
+
+    static List<CriClient.Container> listContainersResponse(byte[] msg) throws IOException {
+        List<CriClient.Container> out = new java.util.ArrayList<>();
+        for (Field f : fields(msg)) {
+            if (f.number() == 1 && f.wire() == 2) {
+                out.add(container(f.bytes()));
+            }
+        }
+        return out;
+    }
+
+    static CriClient.Container container(byte[] msg) throws IOException {
+        String id = "";
+        String sandbox = "";
+        String name = "";
+        long attempt = 0;
+        long state = 0;
+        long created = 0;
+        java.util.Map<String, String> labels = new java.util.TreeMap<>();
+        for (Field f : fields(msg)) {
+            switch (f.number()) {
+                case 1 -> id = f.text();
+                case 2 -> sandbox = f.text();
+                case 3 -> {
+                    for (Field m : fields(f.bytes())) {
+                        if (m.number() == 1) {
+                            name = m.text();
+                        } else if (m.number() == 2) {
+                            attempt = m.varint();
+                        }
+                    }
+                }
+                case 6 -> state = f.varint();
+                case 7 -> created = f.varint();
+                case 8 -> {
+                    String key = "";
+                    String value = "";
+                    for (Field e : fields(f.bytes())) {
+                        if (e.number() == 1) {
+                            key = e.text();
+                        } else if (e.number() == 2) {
+                            value = e.text();
+                        }
+                    }
+                    labels.put(key, value);
+                }
+                default -> {
+                    // image, image_ref, annotations: not needed
+                }
+            }
+        }
+        return new CriClient.Container(id, sandbox, name, (int) attempt, (int) state, created, labels);
+    }
+
+    /** One field of a message: its number, wire type, and the varint or the bytes (null for fixed-size types). */
+    record Field(int number, int wire, long varint, byte[] bytes) {
+        String text() throws IOException {
+            if (wire != 2) {
+                throw new IOException("protobuf: field " + number + " is not length-delimited (wire " + wire + ")");
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The fields of a message in order; fixed32/fixed64 are skipped. */
+    static List<Field> fields(byte[] msg) throws IOException {
+        List<Field> out = new java.util.ArrayList<>();
+        int[] pos = {0};
+        while (pos[0] < msg.length) {
+            long key = readVarint(msg, pos);
+            int field = (int) (key >>> 3);
+            int wire = (int) (key & 7);
+            switch (wire) {
+                case 0 -> out.add(new Field(field, wire, readVarint(msg, pos), null));
+                case 1 -> pos[0] += 8;
+                case 2 -> {
+                    long len = readVarint(msg, pos);
+                    if (len < 0 || pos[0] + len > msg.length) {
+                        throw new IOException("protobuf: truncated field " + field);
+                    }
+                    out.add(new Field(field, wire, 0, java.util.Arrays.copyOfRange(msg, pos[0], pos[0] + (int) len)));
+                    pos[0] += (int) len;
+                }
+                case 5 -> pos[0] += 4;
+                default -> throw new IOException("protobuf: wire type " + wire + " of field " + field);
+            }
+        }
+        if (pos[0] != msg.length) {
+            throw new IOException("protobuf: truncated message");
+        }
+        return out;
     }
 
     static CriClient.ExecResult execSyncResponse(byte[] msg) throws IOException {

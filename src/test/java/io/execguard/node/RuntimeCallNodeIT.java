@@ -1,0 +1,329 @@
+package io.execguard.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.execguard.kube.KubeCluster.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+import io.execguard.api.NodeExecHealth;
+import io.execguard.api.ReportedFinding;
+import io.execguard.detect.FindingType;
+import io.execguard.lab.Lab;
+import io.execguard.lab.Lab.Cleanup;
+
+/**
+ * RuntimeUnresponsive (#15, acceptance 4) on the real node of {@code hack/cluster.sh up --node}: the chart installed
+ * with the node's containerd socket, the probe's runtime sweep (CRI ListContainers, then ContainerStats of each
+ * running container) every canary interval. Two test pods; one pod's containerd-shim frozen (SIGSTOP by pid,
+ * SIGCONT in finally): RuntimeUnresponsive for exactly that pod's container within one interval plus the deadline
+ * plus a scan, none for the other pod's; resumed, cleared. Reads what a user reads: NodeExecHealth through the API
+ * server and the probe's /metrics.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RuntimeCallNodeIT {
+
+    static final String NS = "runtime-call-e2e";
+    static final String RELEASE = "runtime-call-e2e";
+    static final Path CHART = Path.of("helm/execguard");
+    static final Path LOGS = Path.of(System.getProperty("execguard.buildDir", "target"), "runtime-call-e2e");
+    static final Duration DEADLINE = Duration.ofSeconds(5);
+    static final Duration INTERVAL = Duration.ofSeconds(1);
+    static final Duration SCAN = Duration.ofSeconds(2);
+
+    static NodeE2E e2e;
+    static KubernetesClient admin;
+    static Cleanup cleanup;
+    static int metricsPort;
+    static Pod frozen;
+    static Pod other;
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void install() throws Exception {
+        e2e = NodeE2E.fromSystemProperties();
+        Lab.assumeLab();
+        Files.createDirectories(LOGS);
+        cleanup = new Cleanup("RuntimeCallNodeIT");
+        admin = e2e.cluster().admin();
+        e2e.importImage(Path.of(System.getProperty("execguard.jar")));
+        metricsPort = e2e.port() + 9; // not the chart's defaults, nor ExecLoopNodeIT's (+5, +6), CanaryNodeIT's (+7, +8)
+        long t0 = System.nanoTime();
+        InstallCommand install = new Helm(CHART).install().withName(RELEASE).withNamespace(NS).createNamespace()
+                .withKubeConfig(e2e.cluster().kubeconfig());
+        values().forEach(install::set);
+        cleanup.add("helm uninstall " + RELEASE, RuntimeCallNodeIT::uninstall);
+        assertEquals("deployed", install.call().getStatus());
+        Binder binder = new Binder(admin, NS, e2e.node()).start();
+        cleanup.add("stop the binder", binder::close);
+        frozen = sleeper("runtime-call-e2e-frozen");
+        other = sleeper("runtime-call-e2e-other");
+        awaitReady("app.kubernetes.io/component=probe", Duration.ofSeconds(120));
+        awaitReady("app=runtime-call-e2e-sleeper", Duration.ofSeconds(60));
+        frozen = admin.pods().inNamespace(NS).withName(frozen.getMetadata().getName()).get();
+        other = admin.pods().inNamespace(NS).withName(other.getMetadata().getName()).get();
+        awaitReport(Duration.ofSeconds(60), "the probe's first report", r -> r.getStatus().getLastProbeTime() != null);
+        latency("helm install -> probe Ready, first NodeExecHealth", t0);
+    }
+
+    static Map<String, Object> values() {
+        Map<String, Object> v = new TreeMap<>();
+        v.put("image.repository", "lab/execguard");
+        v.put("image.tag", "dev");
+        v.put("image.pullPolicy", "Never");
+        v.put("kubernetesApi.host", "127.0.0.1");
+        v.put("kubernetesApi.port", Integer.toString(e2e.port()));
+        v.put("probe.hostNetwork", true);
+        v.put("probe.mountPropagation", "None");
+        v.put("operator.hostNetwork", true);
+        v.put("operator.replicas", 1);
+        v.put("probe.metricsPort", e2e.port() + 9);
+        v.put("operator.metricsPort", e2e.port() + 10);
+        v.put("probe.scanInterval", SCAN.toSeconds() + "s");
+        v.put("probe.heartbeat", "4s");
+        v.put("probe.criSocket", e2e.dir().resolve("node").resolve("containerd.sock").toString());
+        v.put("probe.canaryDeadline", "10s");
+        v.put("probe.runtimeCallDeadline", DEADLINE.toSeconds() + "s");
+        v.put("policy.name", RELEASE);
+        v.put("policy.canaryInterval", INTERVAL.toSeconds() + "s");
+        return v;
+    }
+
+    /** A busybox pod on the node (spec.nodeName: no scheduler), host network, sleeping. */
+    static Pod sleeper(String name) {
+        Pod p = new PodBuilder().withNewMetadata().withName(name).withNamespace(NS)
+                .addToLabels("app", "runtime-call-e2e-sleeper").endMetadata()
+                .withNewSpec().withNodeName(e2e.node()).withHostNetwork(true).withTerminationGracePeriodSeconds(0L)
+                .addNewContainer().withName("main").withImage("lab/busybox:1").withImagePullPolicy("Never")
+                .withCommand("sleep", "100000").endContainer().endSpec().build();
+        return admin.pods().inNamespace(NS).resource(p).create();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (cleanup != null) {
+            try {
+                cleanup.close();
+            } finally {
+                admin.close();
+            }
+        }
+    }
+
+    static void uninstall() throws Exception {
+        try {
+            NodeE2E.Result logs = e2e.kubectl(Duration.ofSeconds(20), "logs", "-n", NS, "-l",
+                    "app.kubernetes.io/component=probe", "--tail=300");
+            Files.writeString(LOGS.resolve("probe.log"), logs.stdout() + logs.stderr());
+        } finally {
+            Helm.uninstall(RELEASE).withNamespace(NS).withKubeConfig(e2e.cluster().kubeconfig()).ignoreNotFound().call();
+            admin.pods().inNamespace(NS).withGracePeriod(0).delete();
+            admin.namespaces().withName(NS).delete();
+            await(Duration.ofSeconds(60), "namespace " + NS + " gone", () -> admin.namespaces().withName(NS).get() == null);
+        }
+    }
+
+    // ---- healthy: sweeps answer, no finding ---------------------------------------------------------------------
+
+    @Test
+    @Order(1)
+    void sweepsOnAHealthyNodeGiveNoFindingAndTheirCostIsBounded() throws Exception {
+        Map<String, Double> m0 = metrics();
+        double sweeps0 = m0.getOrDefault("execguard_runtime_sweeps_total", 0.0);
+        List<String> seen = new ArrayList<>();
+        long t0 = System.nanoTime();
+        await(Duration.ofSeconds(60), "20 more sweeps", () -> {
+            findings(report(), FindingType.RuntimeUnresponsive).forEach(f -> seen.add(f.getMessage()));
+            try {
+                return metrics().getOrDefault("execguard_runtime_sweeps_total", 0.0) - sweeps0 >= 20;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Map<String, Double> m = metrics();
+        double sweeps = m.get("execguard_runtime_sweeps_total") - sweeps0;
+        double stats = calls(m, "ContainerStats", "Answered") - calls(m0, "ContainerStats", "Answered");
+        double lists = calls(m, "ListContainers", "Answered") - calls(m0, "ListContainers", "Answered");
+        double containers = m.get("execguard_runtime_sweep_containers");
+        System.out.printf("[runtime-call-e2e] COST %d sweeps in %.1f s (interval %s): %d running containers, last sweep "
+                        + "%.1f ms, %.2f ContainerStats + %.2f ListContainers per sweep; calls %s%n", (long) sweeps,
+                seconds, INTERVAL, (long) containers, m.get("execguard_runtime_sweep_duration_seconds") * 1000,
+                stats / sweeps, lists / sweeps, series(m, "execguard_runtime_calls_total"));
+        Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
+                .get(0);
+        long jvm = CanaryNodeIT.containerInit(containerId(probe));
+        String rss = Files.readAllLines(Path.of("/proc/" + jvm + "/status")).stream()
+                .filter(l -> l.startsWith("VmRSS:") || l.startsWith("Threads:")).map(String::strip).toList().toString();
+        System.out.println("[runtime-call-e2e] the probe's JVM (pid " + jvm + ") after " + m.get(
+                "execguard_runtime_sweeps_total").longValue() + " sweeps and its canaries: " + rss);
+        // the probe, the operator and the two sleepers at least
+        assertTrue(containers >= 4, "running containers swept: " + containers);
+        assertEquals(0.0, series(m, "execguard_runtime_calls_total").entrySet().stream()
+                .filter(e -> !e.getKey().contains("Answered")).mapToDouble(Map.Entry::getValue).sum()
+                - series(m0, "execguard_runtime_calls_total").entrySet().stream()
+                .filter(e -> !e.getKey().contains("Answered")).mapToDouble(Map.Entry::getValue).sum(),
+                "calls not answered on a healthy node: " + series(m, "execguard_runtime_calls_total"));
+        assertTrue(stats / sweeps >= containers - 1 && stats / sweeps <= containers + 1,
+                "one ContainerStats per container per sweep: " + stats / sweeps);
+        assertEquals(List.of(), seen, "RuntimeUnresponsive findings on a healthy node");
+    }
+
+    // ---- one pod's shim frozen ------------------------------------------------------------------------------------
+
+    @Test
+    @Order(2)
+    void aFrozenShimGivesRuntimeUnresponsiveForThatContainerOnlyAndResumingClearsIt() throws Exception {
+        String cid = containerId(frozen);
+        String otherCid = containerId(other);
+        long shim = shimOf(cid);
+        long otherShim = shimOf(otherCid);
+        assertTrue(shim != otherShim, "one shim per pod: " + shim + ", " + otherShim);
+        awaitReport(Duration.ofSeconds(30), "no RuntimeUnresponsive before",
+                x -> findings(x, FindingType.RuntimeUnresponsive).isEmpty());
+        ReportedFinding f;
+        NodeExecHealth r;
+        long t0 = System.nanoTime();
+        CanaryNodeIT.signal("STOP", shim);
+        try {
+            r = awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 40), "RuntimeUnresponsive",
+                    x -> !findings(x, FindingType.RuntimeUnresponsive).isEmpty());
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            latency("shim SIGSTOP -> RuntimeUnresponsive in NodeExecHealth (interval " + INTERVAL.toSeconds()
+                    + " s, deadline " + DEADLINE.toSeconds() + " s, scan " + SCAN.toSeconds() + " s)", t0);
+            // a sweep starts within the interval, the call is unanswered at its deadline, the Version check answers at
+            // once, the next scan sees it and publishes (a changed report); 5 s of slack for the shared machine
+            assertTrue(seconds <= INTERVAL.toSeconds() + DEADLINE.toSeconds() + SCAN.toSeconds() + 5,
+                    "RuntimeUnresponsive after " + seconds + " s");
+            // a few more scans: still exactly that container, nothing for the other
+            long scans = r.getStatus().getObservedScanCount();
+            r = awaitReport(Duration.ofSeconds(20), "two more scans", x -> x.getStatus().getObservedScanCount()
+                    >= scans + 2);
+            System.out.println("[runtime-call-e2e] findings while frozen: " + r.getStatus().getFindings().stream()
+                    .map(x -> x.getType() + " " + x.getContainerId()).toList());
+        } finally {
+            CanaryNodeIT.signal("CONT", shim);
+        }
+        long t1 = System.nanoTime();
+        List<ReportedFinding> ru = findings(r, FindingType.RuntimeUnresponsive);
+        assertEquals(List.of(cid), ru.stream().map(ReportedFinding::getContainerId).toList(),
+                "RuntimeUnresponsive for exactly the frozen pod's container");
+        f = ru.get(0);
+        System.out.println("[runtime-call-e2e] RuntimeUnresponsive: pod " + f.getPodNamespace() + "/" + f.getPodName()
+                + ", container " + f.getContainerName() + ", pid " + f.getPid() + ", state " + f.getState() + ": "
+                + f.getMessage());
+        assertEquals(frozen.getMetadata().getUid(), f.getPodUid());
+        assertEquals(NS, f.getPodNamespace());
+        assertEquals(frozen.getMetadata().getName(), f.getPodName());
+        assertEquals("main", f.getContainerName());
+        assertEquals(Long.valueOf(shim).intValue(), f.getPid(), "the frozen shim named");
+        assertEquals("T", f.getState());
+        assertEquals("Warning", String.valueOf(f.getSeverity()));
+        assertEquals("Container", String.valueOf(f.getScope()));
+        assertTrue(f.getMessage().contains("ContainerStats"), f.getMessage());
+        assertTrue(findings(r, FindingType.ExecPathStuck).isEmpty(), "the probe's own exec path is fine: "
+                + findings(r, FindingType.ExecPathStuck));
+        awaitReport(Duration.ofSeconds(30), "RuntimeUnresponsive cleared",
+                x -> findings(x, FindingType.RuntimeUnresponsive).isEmpty());
+        latency("shim SIGCONT -> RuntimeUnresponsive cleared", t1);
+        Map<String, Double> m = metrics();
+        System.out.println("[runtime-call-e2e] calls after: " + series(m, "execguard_runtime_calls_total"));
+        assertTrue(calls(m, "ContainerStats", "NoAnswer") >= 1, "unanswered calls counted");
+        assertEquals(0.0, calls(m, "Version", "NoAnswer"), "the daemon answered Version throughout");
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------
+
+    static String containerId(Pod p) {
+        return p.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
+    }
+
+    /** The container's shim: the parent of its init, checked to be this node's containerd-shim. */
+    static long shimOf(String cid) throws Exception {
+        long init = CanaryNodeIT.containerInit(cid);
+        long shim = ProcessHandle.of(init).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElseThrow();
+        String cmd = Files.readString(Path.of("/proc/" + shim + "/cmdline")).replace('\0', ' ');
+        assertTrue(cmd.contains("containerd-shim") && cmd.contains(e2e.dir().toString()),
+                "the container's parent is this node's shim: " + cmd);
+        return shim;
+    }
+
+    static double calls(Map<String, Double> m, String call, String outcome) {
+        return m.getOrDefault("execguard_runtime_calls_total{call=\"" + call + "\",outcome=\"" + outcome + "\"}", 0.0);
+    }
+
+    static Map<String, Double> metrics() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort
+                + "/metrics")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        Map<String, Double> m = new TreeMap<>();
+        for (String line : r.body().split("\n")) {
+            if (!line.startsWith("#") && !line.isBlank()) {
+                int sp = line.lastIndexOf(' ');
+                m.put(line.substring(0, sp), Double.parseDouble(line.substring(sp + 1)));
+            }
+        }
+        return m;
+    }
+
+    static Map<String, Double> series(Map<String, Double> m, String family) {
+        return CanaryNodeIT.series(m, family);
+    }
+
+    static List<ReportedFinding> findings(NodeExecHealth r, FindingType type) {
+        return CanaryNodeIT.findings(r, type);
+    }
+
+    static NodeExecHealth report() {
+        return admin.resources(NodeExecHealth.class).withName(e2e.node()).get();
+    }
+
+    static NodeExecHealth awaitReport(Duration timeout, String what, Predicate<NodeExecHealth> cond) {
+        NodeExecHealth[] last = new NodeExecHealth[1];
+        await(timeout, what, () -> {
+            last[0] = report();
+            return last[0] != null && last[0].getStatus() != null && cond.test(last[0]);
+        });
+        assertNotNull(last[0]);
+        return last[0];
+    }
+
+    static void awaitReady(String selector, Duration timeout) {
+        await(timeout, "pods " + selector + " Ready", () -> {
+            List<Pod> pods = admin.pods().inNamespace(NS).withLabelSelector(selector).list().getItems();
+            return !pods.isEmpty() && pods.stream().allMatch(p -> p.getStatus() != null
+                    && p.getStatus().getConditions() != null && p.getStatus().getConditions().stream()
+                    .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True")));
+        });
+    }
+
+    static void latency(String what, long t0Nanos) {
+        System.out.printf("[runtime-call-e2e] LATENCY %s: %.1f s%n", what, (System.nanoTime() - t0Nanos) / 1e9);
+    }
+}
