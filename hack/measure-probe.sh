@@ -15,6 +15,9 @@
 #   NMT=1                 also print the JVM's native memory summary at the end of each loop (costs ~2 MiB)
 #   SMAPS=1               also print where the probe's RSS is at the end of each loop (/proc/PID/smaps, by mapping)
 #   LOOP_ONLY=1           only the probe loop (step 4), e.g. to compare JVM flags; SECONDS=3600 is the one-hour run
+#   LOOP_ROOT=real        the probe loop scans the real /proc made busy with N real tasks (processes of
+#                         THREADS_PER=10 threads: a node's shape) instead of the synthetic tree, which is not a
+#                         procfs (the reader then looks at every file before opening it: the FIFO guard of test trees)
 # For each size it
 #   1. writes a synthetic busy node (io.execguard.bench.BusyNode, cgroup v2) under /dev/shm,
 #   2. in-process scan: `execguard bench --host-root TREE` (CPU per scan of the process) against
@@ -142,9 +145,18 @@ for N in $TASKS; do
   fi
 
   # 4. the probe loop
+  ROOT=$TREE
+  if [ "${LOOP_ROOT:-tree}" = real ]; then
+    pid_max=$(cat /proc/sys/kernel/pid_max); used=$( (ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null || true) | wc -l)
+    want=$N; cap=$(( (pid_max - used) / 2 )); [ "$want" -gt "$cap" ] && want=$cap
+    coproc LOOPTASKS { "$WORK/threads" "$want" "${THREADS_PER:-10}"; }
+    read -r _ready made <&"${LOOPTASKS[0]}"
+    ROOT=/
+    echo "probe loop on the real /proc: $( (ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null || true) | wc -l) tasks, $made of them the helper's (processes of ${THREADS_PER:-10} threads)"
+  fi
   # shellcheck disable=SC2086
   env -i PATH="$PATH" MALLOC_ARENA_MAX="$MALLOC_ARENA_MAX" KUBECONFIG="$WORK/kubeconfig" NODE_NAME=soak-node \
-    HOST_ROOT="$TREE" SCAN_INTERVAL="$INTERVAL" METRICS_PORT=0 \
+    HOST_ROOT="$ROOT" SCAN_INTERVAL="$INTERVAL" METRICS_PORT=0 \
     "$JAVA" $JVM_FLAGS ${NMT:+-XX:NativeMemoryTracking=summary} -jar "$JAR" probe >"$WORK/probe-$N.log" 2>&1 &
   PROBE_PID=$!
   echo "probe loop (load $(load) at start):"
@@ -156,7 +168,7 @@ for N in $TASKS; do
     rss=$(awk '/VmRSS/{print $2}' "/proc/$PROBE_PID/status"); thr=$(awk '/Threads/{print $2}' "/proc/$PROBE_PID/status")
     ticks=$(cpu_of "$PROBE_PID")
     if [ "$t" -eq 30 ]; then start_ticks=$ticks; fi
-    if [ -z "$first" ] && [ "$(neh)" = "$N" ]; then first=$rss; fi
+    if [ -z "$first" ] && [ "$(neh)" -ge "$N" ] 2>/dev/null; then first=$rss; fi
     if [ "$t" -ge 60 ]; then samples="$samples $t:$rss"; fi
     if [ $((t % 30)) -eq 0 ]; then printf "%6d %10s %8d %12.2f\n" "$t" "$(mib "$rss")" "$thr" "$(awk -v x="$ticks" -v h="$HZ" 'BEGIN{print x/h}')"; fi
   done
@@ -175,6 +187,7 @@ for N in $TASKS; do
   echo "threads: $thr   [was 21]; NodeExecHealth tasksScanned: $(neh); load at end $(load)"
   SUMMARY[$N,loop]="first $(mib "${first:-0}") MiB, end $(mib "$rss") MiB ($slope MiB/min), $mcpu mCPU, $thr threads"
   kill "$PROBE_PID"; wait "$PROBE_PID" 2>/dev/null || true; PROBE_PID=""
+  if [ -n "${LOOPTASKS_PID:-}" ]; then eval "exec ${LOOPTASKS[1]}>&-"; wait "$LOOPTASKS_PID" 2>/dev/null || true; fi
   rm -rf "$TREE"; TREE=""
 done
 echo
