@@ -82,19 +82,24 @@ final class Proto {
         java.util.Map<String, String> info = new java.util.TreeMap<>();
         for (Field f : fields(msg)) {
             if (f.number() == 2 && f.wire() == 2) {
-                String key = "";
-                String value = "";
-                for (Field e : fields(f.bytes())) {
-                    if (e.number() == 1) {
-                        key = e.text();
-                    } else if (e.number() == 2) {
-                        value = e.text();
-                    }
-                }
-                info.put(key, value);
+                mapEntry(f.bytes(), info);
             }
         }
         return info;
+    }
+
+    /** One entry of a {@code map<string, string>}: a message of {@code key = 1}, {@code value = 2}, put into {@code into}. */
+    private static void mapEntry(byte[] entry, java.util.Map<String, String> into) throws IOException {
+        String key = "";
+        String value = "";
+        for (Field e : fields(entry)) {
+            if (e.number() == 1) {
+                key = e.text();
+            } else if (e.number() == 2) {
+                value = e.text();
+            }
+        }
+        into.put(key, value);
     }
 
     static List<CriClient.Container> listContainersResponse(byte[] msg) throws IOException {
@@ -130,18 +135,7 @@ final class Proto {
                 }
                 case 6 -> state = f.varint();
                 case 7 -> created = f.varint();
-                case 8 -> {
-                    String key = "";
-                    String value = "";
-                    for (Field e : fields(f.bytes())) {
-                        if (e.number() == 1) {
-                            key = e.text();
-                        } else if (e.number() == 2) {
-                            value = e.text();
-                        }
-                    }
-                    labels.put(key, value);
-                }
+                case 8 -> mapEntry(f.bytes(), labels);
                 default -> {
                     // image, image_ref, annotations: not needed
                 }

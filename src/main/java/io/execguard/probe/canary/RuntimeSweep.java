@@ -278,11 +278,8 @@ public final class RuntimeSweep implements AutoCloseable {
     }
 
     private void sleep(Duration d) {
-        try {
-            Thread.sleep(Math.max(1, Math.min(d.toMillis(), 1000)));
-        } catch (InterruptedException e) {
+        if (!Naps.nap(d)) {
             closed = true;
-            Thread.currentThread().interrupt();
         }
     }
 
