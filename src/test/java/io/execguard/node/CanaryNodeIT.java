@@ -1,19 +1,13 @@
 package io.execguard.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.execguard.kube.KubeCluster.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,9 +21,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-
-import com.marcnuri.helm.Helm;
-import com.marcnuri.helm.InstallCommand;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -54,58 +45,25 @@ import io.execguard.lab.Lab.Cleanup;
 class CanaryNodeIT {
 
     static final String NS = "canary-e2e";
-    static final String RELEASE = "canary-e2e";
-    static final Path CHART = Path.of("helm/execguard");
-    static final Path LOGS = Path.of(System.getProperty("execguard.buildDir", "target"), "canary-e2e");
     static final Duration DEADLINE = Duration.ofSeconds(5);
     static final String INTERVAL = "250ms";
 
     static NodeE2E e2e;
+    static NodeRelease chart;
     static KubernetesClient admin;
-    static Cleanup cleanup;
-    static int metricsPort;
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeAll
     static void install() throws Exception {
         e2e = NodeE2E.fromSystemProperties();
         Lab.assumeLab();
-        Files.createDirectories(LOGS);
-        cleanup = new Cleanup("CanaryNodeIT");
-        admin = e2e.cluster().admin();
-        e2e.importImage(Path.of(System.getProperty("execguard.jar")));
-        metricsPort = e2e.port() + 7; // not the chart's defaults, nor ExecLoopNodeIT's (+5, +6)
-        long t0 = System.nanoTime();
-        InstallCommand install = new Helm(CHART).install().withName(RELEASE).withNamespace(NS).createNamespace()
-                .withKubeConfig(e2e.cluster().kubeconfig());
-        values().forEach(install::set);
-        cleanup.add("helm uninstall " + RELEASE, CanaryNodeIT::uninstall);
-        assertEquals("deployed", install.call().getStatus());
-        Binder binder = new Binder(admin, NS, e2e.node()).start();
-        cleanup.add("stop the binder", binder::close);
-        awaitReady("app.kubernetes.io/component=probe", Duration.ofSeconds(120));
-        awaitReport(Duration.ofSeconds(60), "the probe's first report", r -> r.getStatus().getLastProbeTime() != null);
-        latency("helm install -> probe Ready, first NodeExecHealth", t0);
+        chart = NodeRelease.install(e2e, NS, values(), "app.kubernetes.io/component=probe");
+        admin = chart.admin();
     }
 
     static Map<String, Object> values() {
-        Map<String, Object> v = new LinkedHashMap<>();
-        v.put("image.repository", "lab/execguard");
-        v.put("image.tag", "dev");
-        v.put("image.pullPolicy", "Never");
-        v.put("kubernetesApi.host", "127.0.0.1");
-        v.put("kubernetesApi.port", Integer.toString(e2e.port()));
-        v.put("probe.hostNetwork", true);
-        v.put("probe.mountPropagation", "None");
-        v.put("operator.hostNetwork", true);
-        v.put("operator.replicas", 1);
-        v.put("probe.metricsPort", e2e.port() + 7);
-        v.put("operator.metricsPort", e2e.port() + 8);
-        v.put("probe.scanInterval", "2s");
-        v.put("probe.heartbeat", "4s");
+        Map<String, Object> v = NodeRelease.values(e2e, NS, 7); // not the chart's defaults, nor ExecLoopNodeIT's (+5)
         v.put("probe.criSocket", e2e.dir().resolve("node").resolve("containerd.sock").toString());
         v.put("probe.canaryDeadline", DEADLINE.toSeconds() + "s");
-        v.put("policy.name", RELEASE);
         v.put("policy.canaryInterval", INTERVAL);
         v.put("policy.thresholds.stuckRuntimeInitSeconds", 5);
         return v;
@@ -113,25 +71,8 @@ class CanaryNodeIT {
 
     @AfterAll
     static void tearDown() {
-        if (cleanup != null) {
-            try {
-                cleanup.close();
-            } finally {
-                admin.close();
-            }
-        }
-    }
-
-    static void uninstall() throws Exception {
-        try {
-            NodeE2E.Result logs = e2e.kubectl(Duration.ofSeconds(20), "logs", "-n", NS, "-l",
-                    "app.kubernetes.io/component=probe", "--tail=200");
-            Files.writeString(LOGS.resolve("probe.log"), logs.stdout() + logs.stderr());
-        } finally {
-            Helm.uninstall(RELEASE).withNamespace(NS).withKubeConfig(e2e.cluster().kubeconfig()).ignoreNotFound().call();
-            admin.pods().inNamespace(NS).withGracePeriod(0).delete();
-            admin.namespaces().withName(NS).delete();
-            await(Duration.ofSeconds(60), "namespace " + NS + " gone", () -> admin.namespaces().withName(NS).get() == null);
+        if (chart != null) {
+            chart.close();
         }
     }
 
@@ -140,25 +81,39 @@ class CanaryNodeIT {
     @Test
     @Order(1)
     void twoHundredCanariesOnAHealthyNodeGiveNoFinding() throws Exception {
-        Map<String, Double> before = metrics();
+        Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
+                .get(0);
+        String cid = probe.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
+        long jvm = NodeRelease.containerInit(cid);
+        long shim = ProcessHandle.of(jvm).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElseThrow();
+        long containerd = Long.parseLong(Files.readString(e2e.dir().resolve("node").resolve("containerd.pid")).strip());
+        CanaryCost cost = new CanaryCost(jvm, shim, containerd, e2e.cgroupOf("pids", probe, cid),
+                e2e.cgroupOf("memory", probe, cid));
+        Map<String, Double> before = chart.metrics();
         double ok0 = runs(before, "Ok") + runs(before, "Slow");
         List<String> seen = new ArrayList<>();
         long t0 = System.nanoTime();
         await(Duration.ofSeconds(240), "200 more canaries answered", () -> {
             Map<String, Double> m;
             try {
-                m = metrics();
+                m = chart.metrics();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-            canaryFindings(report()).forEach(f -> seen.add(f.getType() + ": " + f.getMessage()));
+            canaryFindings(chart.report()).forEach(f -> seen.add(f.getType() + ": " + f.getMessage()));
             return runs(m, "Ok") + runs(m, "Slow") - ok0 >= 200;
         });
         double seconds = (System.nanoTime() - t0) / 1e9;
-        Map<String, Double> after = metrics();
-        long scans = report().getStatus().getObservedScanCount();
-        awaitReport(Duration.ofSeconds(30), "two more scans", r -> r.getStatus().getObservedScanCount() >= scans + 2);
-        canaryFindings(report()).forEach(f -> seen.add(f.getType() + ": " + f.getMessage()));
+        Map<String, Double> after = chart.metrics();
+        CanaryCost.Figures spent = cost.stop();
+        double canaries = runs(after, "Ok") + runs(after, "Slow") + runs(after, "Failed")
+                - runs(before, "Ok") - runs(before, "Slow") - runs(before, "Failed");
+        System.out.println("[canary-e2e] COST " + spent.text((long) canaries));
+        assertTrue(spent.pidsPeak() > spent.pidsBase(), "the 2 ms sampler saw no canary's task in the probe container "
+                + "in " + (long) canaries + " canaries: " + spent);
+        long scans = chart.report().getStatus().getObservedScanCount();
+        chart.awaitReport(Duration.ofSeconds(30), "two more scans", r -> r.getStatus().getObservedScanCount() >= scans + 2);
+        canaryFindings(chart.report()).forEach(f -> seen.add(f.getType() + ": " + f.getMessage()));
         Histogram h = Histogram.of(after, "execguard_canary_latency_seconds").minus(Histogram.of(before,
                 "execguard_canary_latency_seconds"));
         System.out.printf("[canary-e2e] LATENCY 200 canaries (CRI ExecSync of /app/canary into the probe's container, "
@@ -179,20 +134,20 @@ class CanaryNodeIT {
         Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
                 .get(0);
         String cid = probe.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
-        long jvm = containerInit(cid);
+        long jvm = NodeRelease.containerInit(cid);
         long shim = ProcessHandle.of(jvm).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElseThrow();
         String shimCmd = Files.readString(Path.of("/proc/" + shim + "/cmdline")).replace('\0', ' ');
         assertTrue(shimCmd.contains("containerd-shim") && shimCmd.contains(e2e.dir().toString()),
                 "the probe's parent is this node's shim: " + shimCmd);
-        assertTrue(canaryFindings(report()).isEmpty(), "no canary finding before: " + canaryFindings(report()));
+        assertTrue(canaryFindings(chart.report()).isEmpty(), "no canary finding before: " + canaryFindings(chart.report()));
         ReportedFinding stuck;
-        Map<String, Double> m0 = metrics();
+        Map<String, Double> m0 = chart.metrics();
         long t0 = System.nanoTime();
-        signal("STOP", shim);
+        chart.signal("STOP", shim);
         try {
-            NodeExecHealth r = awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 30), "ExecPathStuck",
+            NodeExecHealth r = chart.awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 30), "ExecPathStuck",
                     x -> !findings(x, FindingType.ExecPathStuck).isEmpty());
-            latency("2 shim SIGSTOP -> ExecPathStuck in NodeExecHealth (interval " + INTERVAL + ", deadline "
+            chart.latency("2 shim SIGSTOP -> ExecPathStuck in NodeExecHealth (interval " + INTERVAL + ", deadline "
                     + DEADLINE.toSeconds() + " s, scan 2 s, heartbeat 4 s)", t0);
             double seconds = (System.nanoTime() - t0) / 1e9;
             stuck = findings(r, FindingType.ExecPathStuck).get(0);
@@ -202,7 +157,7 @@ class CanaryNodeIT {
             System.out.println("[canary-e2e] ExecPathStuck: stage " + stuck.getStage() + ", pid " + stuck.getPid()
                     + ", state " + stuck.getState() + ": " + stuck.getMessage());
         } finally {
-            signal("CONT", shim);
+            chart.signal("CONT", shim);
         }
         long t1 = System.nanoTime();
         double frozen = (t1 - t0) / 1e9;
@@ -212,9 +167,9 @@ class CanaryNodeIT {
         assertEquals("Critical", String.valueOf(stuck.getSeverity()));
         assertEquals("Node", String.valueOf(stuck.getScope()));
         assertEquals(cid, stuck.getContainerId());
-        awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared", x -> findings(x, FindingType.ExecPathStuck).isEmpty());
-        latency("2 shim SIGCONT -> ExecPathStuck cleared", t1);
-        Map<String, Double> m = metrics();
+        chart.awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared", x -> findings(x, FindingType.ExecPathStuck).isEmpty());
+        chart.latency("2 shim SIGCONT -> ExecPathStuck cleared", t1);
+        Map<String, Double> m = chart.metrics();
         System.out.println("[canary-e2e] outcomes after: " + outcomes(m) + ", stuck by stage: "
                 + series(m, "execguard_canary_stuck_total"));
         assertTrue(series(m, "execguard_canary_stuck_total").getOrDefault("{stage=\"Shim\"}", 0.0) >= 1,
@@ -236,7 +191,7 @@ class CanaryNodeIT {
         long containerd = Long.parseLong(Files.readString(e2e.dir().resolve("node").resolve("containerd.pid")).strip());
         String cmd = Files.readString(Path.of("/proc/" + containerd + "/cmdline")).replace('\0', ' ');
         assertTrue(cmd.contains("containerd") && cmd.contains(e2e.dir().toString()), "this node's containerd: " + cmd);
-        awaitReport(Duration.ofSeconds(30), "no canary finding before", x -> canaryFindings(x).isEmpty());
+        chart.awaitReport(Duration.ofSeconds(30), "no canary finding before", x -> canaryFindings(x).isEmpty());
         ReportedFinding stuck;
         // the runtime sweep (same socket) must not blame each container for the daemon's silence
         List<String> perContainer = new ArrayList<>();
@@ -245,32 +200,32 @@ class CanaryNodeIT {
             return true;
         };
         long t0 = System.nanoTime();
-        signal("STOP", containerd);
+        chart.signal("STOP", containerd);
         try {
-            NodeExecHealth r = awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 30), "ExecPathStuck",
+            NodeExecHealth r = chart.awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 30), "ExecPathStuck",
                     x -> noneBlamed.test(x) && !findings(x, FindingType.ExecPathStuck).isEmpty());
-            latency("2b containerd SIGSTOP -> ExecPathStuck in NodeExecHealth", t0);
+            chart.latency("2b containerd SIGSTOP -> ExecPathStuck in NodeExecHealth", t0);
             // the daemon check (CRI Version, 2 s) runs beside the stuck exec; its verdict lands a scan or two later
-            r = awaitReport(Duration.ofSeconds(15), "ExecPathStuck naming the unresponsive daemon",
+            r = chart.awaitReport(Duration.ofSeconds(15), "ExecPathStuck naming the unresponsive daemon",
                     x -> noneBlamed.test(x) && findings(x, FindingType.ExecPathStuck).stream().anyMatch(f -> f
                             .getMessage().contains("CRI Version")));
             // past the runtime sweep's deadline (5 s) and its Version check (2 s), and a scan
             long scans = r.getStatus().getObservedScanCount();
-            awaitReport(Duration.ofSeconds(30), "four more scans while containerd is stopped",
+            chart.awaitReport(Duration.ofSeconds(30), "four more scans while containerd is stopped",
                     x -> noneBlamed.test(x) && x.getStatus().getObservedScanCount() >= scans + 4);
             stuck = findings(r, FindingType.ExecPathStuck).get(0);
             System.out.println("[canary-e2e] ExecPathStuck: stage " + stuck.getStage() + ": " + stuck.getMessage());
         } finally {
-            signal("CONT", containerd);
+            chart.signal("CONT", containerd);
         }
         long t1 = System.nanoTime();
         assertEquals(ExecStage.RuntimeCall, stuck.getStage());
         assertTrue(stuck.getMessage().contains("does not answer CRI Version either"), stuck.getMessage());
         assertEquals(null, stuck.getPid(), "no task below the daemon to name");
         assertEquals(List.of(), perContainer, "RuntimeUnresponsive while the daemon itself did not answer");
-        awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared", x -> findings(x, FindingType.ExecPathStuck).isEmpty());
-        latency("2b containerd SIGCONT -> ExecPathStuck cleared", t1);
-        Map<String, Double> m = metrics();
+        chart.awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared", x -> findings(x, FindingType.ExecPathStuck).isEmpty());
+        chart.latency("2b containerd SIGCONT -> ExecPathStuck cleared", t1);
+        Map<String, Double> m = chart.metrics();
         assertTrue(series(m, "execguard_canary_stuck_total").getOrDefault("{stage=\"RuntimeCall\"}", 0.0) >= 1,
                 "stuck by stage: " + series(m, "execguard_canary_stuck_total"));
     }
@@ -285,18 +240,18 @@ class CanaryNodeIT {
         Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
                 .get(0);
         String cid = probe.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
-        long jvm = containerInit(cid);
-        awaitReport(Duration.ofSeconds(30), "no canary finding before", x -> canaryFindings(x).isEmpty());
+        long jvm = NodeRelease.containerInit(cid);
+        chart.awaitReport(Duration.ofSeconds(30), "no canary finding before", x -> canaryFindings(x).isEmpty());
         try (Cleanup local = new Cleanup("CanaryNodeIT.runcInit")) {
             // /app/canary of the probe's container becomes a file on a bindfs-over-bindfs stack (the lab's FUSE
             // fault): a bind mount in the container's mount namespace only, undone in finally
             io.execguard.lab.docker.DockerLab.FuseStack fuse = io.execguard.lab.docker.DockerLab.FuseStack.create(local,
-                    Files.createDirectories(LOGS.toAbsolutePath().resolve("fuse")));
+                    Files.createDirectories(chart.logs().toAbsolutePath().resolve("fuse")));
             Path copy = fuse.src.resolve("canary");
             run("gcc", "-static", "-Os", "-s", "-o", copy.toString(), Path.of("src/main/c/canary.c").toAbsolutePath()
                     .toString());
             // the container has no mount(8): src/test/c/mount-into.c clones the mount here and moves it there
-            String mountInto = LOGS.toAbsolutePath().resolve("mount-into").toString();
+            String mountInto = chart.logs().toAbsolutePath().resolve("mount-into").toString();
             run("gcc", "-O2", "-o", mountInto, Path.of("src/test/c/mount-into.c").toAbsolutePath().toString());
             run(mountInto, Long.toString(jvm), fuse.upper.resolve("canary").toString(), "/app/canary");
             local.add("umount /app/canary in the probe's container", () -> run(mountInto, Long.toString(jvm), "-u",
@@ -307,14 +262,14 @@ class CanaryNodeIT {
             // daemon instead (the hung run then answers late and the next one in time, through the same mount)
             local.add("SIGCONT the lower bindfs " + fuse.lowerDaemon.pid(), () -> {
                 if (fuse.lowerDaemon.isAlive()) {
-                    signal("CONT", fuse.lowerDaemon.pid());
+                    chart.signal("CONT", fuse.lowerDaemon.pid());
                 }
             });
-            signal("STOP", fuse.lowerDaemon.pid());
-            NodeExecHealth r = awaitReport(Duration.ofSeconds(60), "ExecPathStuck at RuncInit linked to a StuckRuntimeInit",
+            chart.signal("STOP", fuse.lowerDaemon.pid());
+            NodeExecHealth r = chart.awaitReport(Duration.ofSeconds(60), "ExecPathStuck at RuncInit linked to a StuckRuntimeInit",
                     x -> findings(x, FindingType.ExecPathStuck).stream().anyMatch(f -> f.getStage() == ExecStage.RuncInit
                             && f.getRelatedFinding() != null));
-            latency("3 canary binary on a frozen FUSE mount -> ExecPathStuck at RuncInit linked (threshold 5 s)", t0);
+            chart.latency("3 canary binary on a frozen FUSE mount -> ExecPathStuck at RuncInit linked (threshold 5 s)", t0);
             ReportedFinding stuck = findings(r, FindingType.ExecPathStuck).get(0);
             ReportedFinding init = findings(r, FindingType.StuckRuntimeInit).stream()
                     .filter(f -> cid.equals(f.getContainerId())).findFirst().orElseThrow();
@@ -327,10 +282,10 @@ class CanaryNodeIT {
             assertEquals(init.getPid(), stuck.getPid());
             // resumed: the hung run finishes late, the next one answers in time and clears it
             long t1 = System.nanoTime();
-            signal("CONT", fuse.lowerDaemon.pid());
-            awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared",
+            chart.signal("CONT", fuse.lowerDaemon.pid());
+            chart.awaitReport(Duration.ofSeconds(30), "ExecPathStuck cleared",
                     x -> findings(x, FindingType.ExecPathStuck).isEmpty());
-            latency("3 FUSE daemon SIGCONT -> ExecPathStuck cleared", t1);
+            chart.latency("3 FUSE daemon SIGCONT -> ExecPathStuck cleared", t1);
         }
     }
 
@@ -341,46 +296,6 @@ class CanaryNodeIT {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------
-
-    /** The host pid of the container's own process (the probe's JVM): its cgroup names the container. */
-    static long containerInit(String cid) throws Exception {
-        List<Long> pids = new ArrayList<>();
-        try (var dirs = Files.list(Path.of("/proc"))) {
-            for (Path d : dirs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                try {
-                    if (Files.readString(d.resolve("cgroup")).contains(cid)) {
-                        pids.add(Long.parseLong(d.getFileName().toString()));
-                    }
-                } catch (java.io.IOException gone) {
-                    // exited
-                }
-            }
-        }
-        return pids.stream().filter(p -> ProcessHandle.of(p).flatMap(ProcessHandle::parent)
-                .map(pp -> !pids.contains(pp.pid())).orElse(false)).findFirst()
-                .orElseThrow(() -> new AssertionError("no process of container " + cid));
-    }
-
-    static void signal(String sig, long pid) throws Exception {
-        Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
-        assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "kill -" + sig);
-        assertEquals(0, p.exitValue(), "kill -" + sig + " " + pid + ": " + new String(p.getInputStream().readAllBytes()));
-        System.out.println("[canary-e2e] SIG" + sig + " pid " + pid);
-    }
-
-    static Map<String, Double> metrics() throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort
-                + "/metrics")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode());
-        Map<String, Double> m = new TreeMap<>();
-        for (String line : r.body().split("\n")) {
-            if (!line.startsWith("#") && !line.isBlank()) {
-                int sp = line.lastIndexOf(' ');
-                m.put(line.substring(0, sp), Double.parseDouble(line.substring(sp + 1)));
-            }
-        }
-        return m;
-    }
 
     static double runs(Map<String, Double> m, String outcome) {
         return m.getOrDefault("execguard_canary_runs_total{outcome=\"" + outcome + "\"}", 0.0);
@@ -443,32 +358,5 @@ class CanaryNodeIT {
     static List<ReportedFinding> findings(NodeExecHealth r, FindingType type) {
         return r == null || r.getStatus() == null || r.getStatus().getFindings() == null ? List.of()
                 : r.getStatus().getFindings().stream().filter(f -> f.getType() == type).toList();
-    }
-
-    static NodeExecHealth report() {
-        return admin.resources(NodeExecHealth.class).withName(e2e.node()).get();
-    }
-
-    static NodeExecHealth awaitReport(Duration timeout, String what, Predicate<NodeExecHealth> cond) {
-        NodeExecHealth[] last = new NodeExecHealth[1];
-        await(timeout, what, () -> {
-            last[0] = report();
-            return last[0] != null && last[0].getStatus() != null && cond.test(last[0]);
-        });
-        assertNotNull(last[0]);
-        return last[0];
-    }
-
-    static void awaitReady(String selector, Duration timeout) {
-        await(timeout, "pods " + selector + " Ready", () -> {
-            List<Pod> pods = admin.pods().inNamespace(NS).withLabelSelector(selector).list().getItems();
-            return !pods.isEmpty() && pods.stream().allMatch(p -> p.getStatus() != null
-                    && p.getStatus().getConditions() != null && p.getStatus().getConditions().stream()
-                    .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True")));
-        });
-    }
-
-    static void latency(String what, long t0Nanos) {
-        System.out.printf("[canary-e2e] LATENCY %s: %.1f s%n", what, (System.nanoTime() - t0Nanos) / 1e9);
     }
 }

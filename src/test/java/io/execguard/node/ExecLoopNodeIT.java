@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,9 +24,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import com.marcnuri.helm.Helm;
-import com.marcnuri.helm.InstallCommand;
-
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -40,7 +36,6 @@ import io.execguard.api.NodeRepair;
 import io.execguard.api.ReportedFinding;
 import io.execguard.controller.decide.NodePlan;
 import io.execguard.lab.Lab;
-import io.execguard.lab.Lab.Cleanup;
 import io.execguard.lab.docker.DockerLab.FuseStack;
 
 /**
@@ -58,16 +53,12 @@ import io.execguard.lab.docker.DockerLab.FuseStack;
 class ExecLoopNodeIT {
 
     static final String NS = "node-e2e";
-    static final String RELEASE = "node-e2e";
-    static final String POLICY = "node-e2e";
-    static final Path CHART = Path.of("helm/execguard");
-    static final Path LOGS = Path.of("target/node-e2e");
+    static final String POLICY = NS;
     static final int RELEASE_AFTER_SECONDS = 20;
 
     static NodeE2E e2e;
+    static NodeRelease chart;
     static KubernetesClient admin;
-    static Binder binder;
-    static Cleanup cleanup;
 
     @BeforeAll
     static void install() throws Exception {
@@ -76,24 +67,11 @@ class ExecLoopNodeIT {
         Lab.skipUnless(Lab.which("bindfs").isPresent(), "bindfs is not installed (bash hack/lab-deps.sh)");
         Lab.skipUnless(Files.exists(Lab.FUSECTL.resolve("..")) && Lab.mounts()
                 .anyMatch(m -> m.mountPoint().equals(Lab.FUSECTL.toString())), "fusectl is not mounted at " + Lab.FUSECTL);
-        Files.createDirectories(LOGS);
-        cleanup = new Cleanup("ExecLoopNodeIT");
-        admin = e2e.cluster().admin();
-        e2e.importImage(Path.of(System.getProperty("execguard.jar")));
-        long t0 = System.nanoTime();
-        InstallCommand install = new Helm(CHART).install().withName(RELEASE).withNamespace(NS).createNamespace()
-                .withKubeConfig(e2e.cluster().kubeconfig());
-        values().forEach(install::set);
-        cleanup.add("helm uninstall " + RELEASE, ExecLoopNodeIT::uninstall);
-        assertEquals("deployed", install.call().getStatus());
-        binder = new Binder(admin, NS, e2e.node()).start();
-        cleanup.add("stop the binder", binder::close);
         // the probe's DaemonSet pod (placed by the DaemonSet controller) and the operator's (bound by the binder)
-        awaitPodsReady("app.kubernetes.io/component=probe", Duration.ofSeconds(120));
-        awaitPodsReady("app.kubernetes.io/component=operator", Duration.ofSeconds(120));
-        NodeExecHealth first = awaitReport(Duration.ofSeconds(60), "the probe's first report", r -> r.getStatus() != null
-                && r.getStatus().getLastProbeTime() != null);
-        latency("helm install -> probe and operator Ready, first NodeExecHealth", t0);
+        chart = NodeRelease.install(e2e, NS, values(), "app.kubernetes.io/component=probe",
+                "app.kubernetes.io/component=operator");
+        admin = chart.admin();
+        NodeExecHealth first = chart.report();
         System.out.println("[node-e2e] node " + e2e.node() + ": first report phase " + first.getStatus().getPhase()
                 + ", " + first.getStatus().getTasksScanned() + " tasks scanned; foreign findings (other tenants of this "
                 + "VM, outside " + e2e.cgroupRoot() + "): " + describe(foreign(first)));
@@ -101,24 +79,10 @@ class ExecLoopNodeIT {
 
     /** The values a user of such a node sets (docs/INSTALL.md, "Nodes without a pod network"). */
     static Map<String, Object> values() {
-        Map<String, Object> v = new LinkedHashMap<>();
-        v.put("image.repository", "lab/execguard");
-        v.put("image.tag", "dev");
-        v.put("image.pullPolicy", "Never");
-        v.put("kubernetesApi.host", "127.0.0.1");
-        v.put("kubernetesApi.port", Integer.toString(e2e.port()));
-        v.put("probe.hostNetwork", true);
-        v.put("probe.mountPropagation", "None"); // this host's /sys is a private mount (no systemd)
-        v.put("operator.hostNetwork", true);
-        v.put("operator.replicas", 1);
-        v.put("probe.metricsPort", e2e.port() + 5);
-        v.put("operator.metricsPort", e2e.port() + 6);
-        v.put("probe.scanInterval", "2s");
-        v.put("probe.heartbeat", "4s"); // a report every 4 s even when nothing changed (observedScanCount moves)
+        Map<String, Object> v = NodeRelease.values(e2e, NS, 5);
         v.put("probe.podStuckTerminating", "5s");
         v.put("probe.repairs", true);
         v.put("operator.resyncInterval", "5s");
-        v.put("policy.name", POLICY);
         v.put("policy.dryRun", false);
         v.put("policy.releaseAfter", RELEASE_AFTER_SECONDS + "s");
         // the strongest action a container-scope finding gets (the operator never cordons for one: Decision)
@@ -134,40 +98,9 @@ class ExecLoopNodeIT {
 
     @AfterAll
     static void tearDown() {
-        if (cleanup != null) {
-            try {
-                cleanup.close();
-            } finally {
-                admin.close();
-            }
+        if (chart != null) {
+            chart.close();
         }
-    }
-
-    static void uninstall() throws Exception {
-        Helm.uninstall(RELEASE).withNamespace(NS).withKubeConfig(e2e.cluster().kubeconfig()).ignoreNotFound().call();
-        admin.pods().inNamespace(NS).withGracePeriod(0).delete();
-        admin.namespaces().withName(NS).delete();
-        // the chart leaves a held node held (README, Uninstall): a test node is handed back as it was
-        Node n = e2e.nodeObject(admin);
-        for (int attempt = 1; n != null; attempt++) {
-            try {
-                admin.nodes().withName(e2e.node()).edit(x -> {
-                    x.getSpec().setUnschedulable(null);
-                    if (x.getSpec().getTaints() != null) {
-                        x.getSpec().getTaints().removeIf(t -> t.getKey().equals(NodePlan.TAINT_KEY));
-                    }
-                    x.getMetadata().getAnnotations().keySet().removeIf(k -> k.startsWith("execguard.io/"));
-                    return x;
-                });
-                break;
-            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-                if (e.getCode() != 409 || attempt == 5) {
-                    throw e; // the kubelet updates its Node too: read it again and retry a conflict
-                }
-            }
-        }
-        await(Duration.ofSeconds(60), "namespace " + NS + " gone",
-                () -> admin.namespaces().withName(NS).get() == null);
     }
 
     // ---- 5. the healthy baseline ------------------------------------------------------------------
@@ -190,12 +123,12 @@ class ExecLoopNodeIT {
             assertEquals("exec-" + i, r.stdout().strip());
             millis.add(r.millis());
             if (i % 10 == 9) {
-                ours(report()).forEach(f -> seen.add(f.getType() + " " + f.getPodName() + ": " + f.getMessage()));
+                ours(chart.report()).forEach(f -> seen.add(f.getType() + " " + f.getPodName() + ": " + f.getMessage()));
             }
         }
-        long scans = report().getStatus().getObservedScanCount();
-        awaitReport(Duration.ofSeconds(30), "two more scans", r -> r.getStatus().getObservedScanCount() >= scans + 2);
-        NodeExecHealth after = report();
+        long scans = chart.report().getStatus().getObservedScanCount();
+        chart.awaitReport(Duration.ofSeconds(30), "two more scans", r -> r.getStatus().getObservedScanCount() >= scans + 2);
+        NodeExecHealth after = chart.report();
         ours(after).forEach(f -> seen.add(f.getType() + " " + f.getPodName() + ": " + f.getMessage()));
         List<Long> sorted = millis.stream().sorted().toList();
         System.out.printf("[node-e2e] LATENCY baseline kubectl exec (100 calls in %.1f s): p50 %d ms, p95 %d ms, max %d ms%n",
@@ -218,7 +151,7 @@ class ExecLoopNodeIT {
         String cid = pod.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
         Path cg = e2e.pidsCgroupOf(pod, cid);
         String max = Files.readString(cg.resolve("pids.max")).strip();
-        cleanup.add("restore pids.max of " + name, () -> {
+        chart.cleanup().add("restore pids.max of " + name, () -> {
             if (Files.exists(cg.resolve("pids.max"))) {
                 Files.writeString(cg.resolve("pids.max"), max);
             }
@@ -232,13 +165,13 @@ class ExecLoopNodeIT {
         assertTrue(r.stderr().contains("can't fork") || r.stderr().contains("Resource temporarily unavailable"),
                 r.stderr());
         ReportedFinding f = awaitFinding(Duration.ofSeconds(60), "PidsLimitReached", name);
-        latency("3 pids limit: refused fork -> PidsLimitReached in NodeExecHealth", t0);
+        chart.latency("3 pids limit: refused fork -> PidsLimitReached in NodeExecHealth", t0);
         assertEquals(NS, f.getPodNamespace());
         assertEquals(cid, f.getContainerId());
         assertEquals(pod.getMetadata().getUid(), f.getPodUid());
         Files.writeString(cg.resolve("pids.max"), max);
         deletePod(name);
-        awaitReport(Duration.ofSeconds(60), "PidsLimitReached of " + name + " gone with its pod",
+        chart.awaitReport(Duration.ofSeconds(60), "PidsLimitReached of " + name + " gone with its pod",
                 rep -> findings(rep, "PidsLimitReached", name).isEmpty());
     }
 
@@ -252,14 +185,14 @@ class ExecLoopNodeIT {
         List<String> argv = new ArrayList<>(List.of("script", "-qc", String.join(" ",
                 e2e.kubectlArgv("exec", "-it", "-n", NS, name, "--", "sh")), "/dev/null"));
         Process script = new ProcessBuilder(argv).redirectErrorStream(true)
-                .redirectOutput(LOGS.resolve("leaked-script.log").toFile()).start();
-        cleanup.add("kill script (pid " + script.pid() + ")", () -> Lab.killAndWait(script, Duration.ofSeconds(10)));
+                .redirectOutput(chart.logs().resolve("leaked-script.log").toFile()).start();
+        chart.cleanup().add("kill script (pid " + script.pid() + ")", () -> Lab.killAndWait(script, Duration.ofSeconds(10)));
         ProcessHandle client = awaitDescendant(script, "kubectl", Duration.ofSeconds(10));
         Thread.sleep(3000); // the shell is up in the container
         client.destroyForcibly(); // SIGKILL: the client vanishes without closing the session
         long t0 = System.nanoTime();
         ReportedFinding f = awaitFinding(Duration.ofSeconds(90), "LeakedExecSession", name);
-        latency("4 leaked exec: kubectl exec -it client killed -> LeakedExecSession (threshold 10 s + the 8 s tty "
+        chart.latency("4 leaked exec: kubectl exec -it client killed -> LeakedExecSession (threshold 10 s + the 8 s tty "
                 + "time granularity)", t0);
         assertEquals(NS, f.getPodNamespace());
         assertEquals("sh", f.getComm());
@@ -273,19 +206,19 @@ class ExecLoopNodeIT {
     void aHungExecIsReportedTaintedRepairedAndReleased() throws Exception {
         awaitNode(Duration.ofSeconds(RELEASE_AFTER_SECONDS + 60), "not held (a clean start)", n -> !hasTaint(n));
         Path dir = fuseDir("stuck"); // a fixed path: it is in README's example
-        FuseStack fuse = FuseStack.create(cleanup, dir);
+        FuseStack fuse = FuseStack.create(chart.cleanup(), dir);
         Files.createDirectories(fuse.src.resolve("work"));
         Pod pod = workload("node-e2e-stuck", fuse.upper, "/data/work");
         String name = pod.getMetadata().getName();
-        cleanup.add("delete pod " + name, () -> deletePod(name));
+        chart.cleanup().add("delete pod " + name, () -> deletePod(name));
         Thread.sleep(1500); // past bindfs' entry timeout: the next chdir into /data/work asks the daemon
-        fuse.freeze(cleanup);
+        fuse.freeze(chart.cleanup());
         long t0 = System.nanoTime();
-        Process exec = e2e.startKubectl(LOGS.resolve("stuck-exec.log"), "exec", "-n", NS, name, "--", "ls");
-        cleanup.add("kill the hung kubectl exec", () -> Lab.killAndWait(exec, Duration.ofSeconds(10)));
+        Process exec = e2e.startKubectl(chart.logs().resolve("stuck-exec.log"), "exec", "-n", NS, name, "--", "ls");
+        chart.cleanup().add("kill the hung kubectl exec", () -> Lab.killAndWait(exec, Duration.ofSeconds(10)));
 
         ReportedFinding f = awaitFinding(Duration.ofSeconds(60), "StuckRuntimeInit", name);
-        latency("1 exec stuck: kubectl exec started -> StuckRuntimeInit in NodeExecHealth (threshold 5 s, scan 2 s)", t0);
+        chart.latency("1 exec stuck: kubectl exec started -> StuckRuntimeInit in NodeExecHealth (threshold 5 s, scan 2 s)", t0);
         assertEquals(NS, f.getPodNamespace());
         assertEquals("runc:[2:INIT]", f.getComm());
         assertEquals("FuseRequest", String.valueOf(f.getCause()));
@@ -302,49 +235,49 @@ class ExecLoopNodeIT {
         Node held = awaitNode(Duration.ofSeconds(60), "tainted, annotated and conditioned by the operator",
                 n -> hasTaint(n) && execHealthy(n).equals("False")
                         && "Unhealthy".equals(n.getMetadata().getAnnotations().get(NodePlan.ANNOTATION_HEALTH)));
-        latency("1 exec stuck: finding reported -> node tainted, annotated, ExecHealthy=False", tf);
+        chart.latency("1 exec stuck: finding reported -> node tainted, annotated, ExecHealthy=False", tf);
         assertEquals("Unhealthy", held.getMetadata().getAnnotations().get(NodePlan.ANNOTATION_HEALTH), "annotation");
         assertNotEquals(Boolean.TRUE, held.getSpec().getUnschedulable(), "a container-scope finding never cordons");
-        NodeExecHealth tainted = awaitReport(Duration.ofSeconds(30), "remediation Taint in the report",
+        NodeExecHealth tainted = chart.awaitReport(Duration.ofSeconds(30), "remediation Taint in the report",
                 r -> r.getStatus().getRemediation() != null && r.getStatus().getRemediation().getAction() == Action.Taint);
         ReadmeExamples.capture(e2e, tainted);
         assertTrue(exec.isAlive(), "still hung: the operator only holds the node");
 
         // the repair: abortStuckFuse on, while nothing outside this pod is stuck on FUSE
-        List<ReportedFinding> others = foreign(report()).stream().filter(x -> x.getMount() != null
+        List<ReportedFinding> others = foreign(chart.report()).stream().filter(x -> x.getMount() != null
                 && x.getMount().getFuseConnection() != null).toList();
         Assumptions.assumeTrue(others.isEmpty(), "[node-e2e] not enabling abortStuckFuse: other tenants' tasks on this "
                 + "VM are stuck on FUSE and the probe would repair them too: " + describe(others));
-        cleanup.add("abortStuckFuse off", () -> setAbortStuckFuse(false));
+        chart.cleanup().add("abortStuckFuse off", () -> setAbortStuckFuse(false));
         long tr = System.nanoTime();
         setAbortStuckFuse(true);
         // the probe re-reads its policy at most once a minute (ProbeCommand), then needs two scans with the
         // connection busy: up to 60 s + 2 × 2 s, so wait 90 s
         NodeExecHealth repaired;
         try {
-            repaired = awaitReport(Duration.ofSeconds(90), "the AbortFuseConnection repair",
+            repaired = chart.awaitReport(Duration.ofSeconds(90), "the AbortFuseConnection repair",
                     r -> repairs(r).stream().anyMatch(x -> x.getAction().equals("AbortFuseConnection")));
         } catch (AssertionError e) {
             printDiagnostics(); // the probe's log says why it did not abort
             throw e;
         }
-        latency("1 repair: abortStuckFuse enabled -> AbortFuseConnection in status.repairs", tr);
+        chart.latency("1 repair: abortStuckFuse enabled -> AbortFuseConnection in status.repairs", tr);
         NodeRepair repair = repairs(repaired).stream().filter(x -> x.getAction().equals("AbortFuseConnection"))
                 .findFirst().orElseThrow();
         assertEquals("Done", repair.getResult(), repair::toString);
         assertEquals("fuse connection " + fuse.upperConn, repair.getTarget(), repair::toString);
         long tx = System.nanoTime();
         assertTrue(exec.waitFor(30, TimeUnit.SECONDS), "the hung kubectl exec returns once the connection is aborted");
-        latency("1 repair reported -> the hung kubectl exec returns (exit " + exec.exitValue() + ")", tx);
+        chart.latency("1 repair reported -> the hung kubectl exec returns (exit " + exec.exitValue() + ")", tx);
         setAbortStuckFuse(false);
         long tc = System.nanoTime();
-        awaitReport(Duration.ofSeconds(30), "the stuck-init finding gone",
+        chart.awaitReport(Duration.ofSeconds(30), "the stuck-init finding gone",
                 r -> findings(r, "StuckRuntimeInit", name).isEmpty());
-        latency("1 repair reported -> StuckRuntimeInit gone from the report", tx);
+        chart.latency("1 repair reported -> StuckRuntimeInit gone from the report", tx);
         fuse.release();
         Node released = awaitNode(Duration.ofSeconds(RELEASE_AFTER_SECONDS + 60), "released after releaseAfter",
                 n -> !hasTaint(n));
-        latency("1 findings cleared -> node untainted (releaseAfter " + RELEASE_AFTER_SECONDS + " s)", tc);
+        chart.latency("1 findings cleared -> node untainted (releaseAfter " + RELEASE_AFTER_SECONDS + " s)", tc);
         assertNotNull(released);
         deletePod(name);
     }
@@ -355,27 +288,27 @@ class ExecLoopNodeIT {
     @Order(4)
     void deletingAPodWhoseTaskIsUnkillableIsReported() throws Exception {
         Path dir = fuseDir("unkillable");
-        FuseStack fuse = FuseStack.create(cleanup, dir);
+        FuseStack fuse = FuseStack.create(chart.cleanup(), dir);
         Pod pod = workload("node-e2e-unkillable", fuse.upper, null);
         String name = pod.getMetadata().getName();
-        cleanup.add("delete pod " + name, () -> deletePod(name));
+        chart.cleanup().add("delete pod " + name, () -> deletePod(name));
         Thread.sleep(1500);
         Files.createDirectories(fuse.src.resolve("new"));
-        fuse.freeze(cleanup);
-        Process exec = e2e.startKubectl(LOGS.resolve("unkillable-exec.log"), "exec", "-n", NS, name, "--", "ls",
+        fuse.freeze(chart.cleanup());
+        Process exec = e2e.startKubectl(chart.logs().resolve("unkillable-exec.log"), "exec", "-n", NS, name, "--", "ls",
                 "/data/new");
-        cleanup.add("kill the hung kubectl exec", () -> Lab.killAndWait(exec, Duration.ofSeconds(10)));
+        chart.cleanup().add("kill the hung kubectl exec", () -> Lab.killAndWait(exec, Duration.ofSeconds(10)));
         Thread.sleep(2000); // the ls waits on the frozen mount
         long t0 = System.nanoTime();
         NodeE2E.Result del = e2e.kubectl(Duration.ofSeconds(30), "delete", "pod", "-n", NS, name, "--wait=false");
         assertEquals(0, del.exit(), del.stderr());
-        NodeExecHealth withLs = awaitReport(Duration.ofSeconds(60), "UnkillableTask of the ls in " + name,
+        NodeExecHealth withLs = chart.awaitReport(Duration.ofSeconds(60), "UnkillableTask of the ls in " + name,
                 r -> findings(r, "UnkillableTask", name).stream().anyMatch(f -> "ls".equals(f.getComm())));
         ReportedFinding unkillable = findings(withLs, "UnkillableTask", name).stream()
                 .filter(f -> "ls".equals(f.getComm())).findFirst().orElseThrow();
-        latency("2 kubectl delete pod -> UnkillableTask (threshold 5 s)", t0);
+        chart.latency("2 kubectl delete pod -> UnkillableTask (threshold 5 s)", t0);
         ReportedFinding terminating = awaitFinding(Duration.ofSeconds(60), "PodStuckTerminating", name);
-        latency("2 kubectl delete pod -> PodStuckTerminating (grace 1 s + threshold 5 s)", t0);
+        chart.latency("2 kubectl delete pod -> PodStuckTerminating (grace 1 s + threshold 5 s)", t0);
         assertEquals(NS, unkillable.getPodNamespace());
         assertEquals("ls", unkillable.getComm());
         assertTrue(unkillable.getSignalsPending() != null && unkillable.getSignalsPending().contains("SIGKILL"),
@@ -386,17 +319,17 @@ class ExecLoopNodeIT {
         assertNotNull(live.getMetadata().getDeletionTimestamp(), "and Terminating");
         // the operator holds the node for the UnkillableTask (container scope: Taint)
         awaitNode(Duration.ofSeconds(60), "tainted for the unkillable task", ExecLoopNodeIT::hasTaint);
-        latency("2 kubectl delete pod -> node tainted by the operator", t0);
+        chart.latency("2 kubectl delete pod -> node tainted by the operator", t0);
         long tr = System.nanoTime();
         fuse.release();
         await(Duration.ofSeconds(60), "pod " + name + " gone once the FUSE connection is aborted",
                 () -> admin.pods().inNamespace(NS).withName(name).get() == null);
-        latency("2 FUSE connections aborted by the test -> the pod's deletion completes", tr);
+        chart.latency("2 FUSE connections aborted by the test -> the pod's deletion completes", tr);
         // and lets go after releaseAfter
         awaitNode(Duration.ofSeconds(RELEASE_AFTER_SECONDS + 60), "released after the unkillable task",
                 n -> !hasTaint(n));
         long held = (System.nanoTime() - tr) / 1_000_000_000L;
-        latency("2 connections aborted -> node untainted (releaseAfter " + RELEASE_AFTER_SECONDS + " s)", tr);
+        chart.latency("2 connections aborted -> node untainted (releaseAfter " + RELEASE_AFTER_SECONDS + " s)", tr);
         assertTrue(held >= RELEASE_AFTER_SECONDS - 2, "released only after releaseAfter, was " + held + " s");
     }
 
@@ -414,7 +347,7 @@ class ExecLoopNodeIT {
                     .withType("Directory").endHostPath().endVolume().endSpec();
         }
         admin.pods().inNamespace(NS).resource(b.build()).create();
-        cleanup.add("delete pod " + name, () -> deletePod(name));
+        chart.cleanup().add("delete pod " + name, () -> deletePod(name));
         await(Duration.ofSeconds(60), "pod " + name + " Running", () -> {
             Pod p = admin.pods().inNamespace(NS).withName(name).get();
             return p != null && p.getStatus() != null && "Running".equals(p.getStatus().getPhase());
@@ -427,7 +360,7 @@ class ExecLoopNodeIT {
         Path dir = Path.of("/tmp/execguard-node-e2e-" + name);
         Lab.deleteTree(dir);
         Files.createDirectories(dir);
-        cleanup.add("delete " + dir, () -> Lab.deleteTree(dir));
+        chart.cleanup().add("delete " + dir, () -> Lab.deleteTree(dir));
         return dir;
     }
 
@@ -437,46 +370,14 @@ class ExecLoopNodeIT {
                 () -> admin.pods().inNamespace(NS).withName(name).get() == null);
     }
 
-    static void awaitPodsReady(String selector, Duration timeout) throws Exception {
-        try {
-            awaitReady(selector, timeout);
-        } catch (AssertionError e) {
-            System.out.println("[node-e2e] pods " + selector + " not Ready; their events:\n" + e2e.kubectl(
-                    Duration.ofSeconds(20), "get", "events", "-n", NS, "--sort-by=.lastTimestamp").stdout());
-            throw e;
-        }
-    }
-
-    private static void awaitReady(String selector, Duration timeout) {
-        await(timeout, "pods " + selector + " Ready", () -> {
-            List<Pod> pods = admin.pods().inNamespace(NS).withLabelSelector(selector).list().getItems();
-            return !pods.isEmpty() && pods.stream().allMatch(p -> p.getStatus() != null
-                    && p.getStatus().getConditions() != null && p.getStatus().getConditions().stream()
-                    .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True")));
-        });
-    }
-
     static void setAbortStuckFuse(boolean on) throws Exception {
         NodeE2E.Result r = e2e.kubectl(Duration.ofSeconds(20), "patch", "exechealthpolicy", POLICY, "--type=merge",
                 "-p", "{\"spec\":{\"remediation\":{\"abortStuckFuse\":" + on + "}}}");
         assertEquals(0, r.exit(), r.stderr());
     }
 
-    static NodeExecHealth report() {
-        return admin.resources(NodeExecHealth.class).withName(e2e.node()).get();
-    }
-
-    static NodeExecHealth awaitReport(Duration timeout, String what, Predicate<NodeExecHealth> cond) {
-        NodeExecHealth[] last = new NodeExecHealth[1];
-        await(timeout, what, () -> {
-            last[0] = report();
-            return last[0] != null && last[0].getStatus() != null && cond.test(last[0]);
-        });
-        return last[0];
-    }
-
     static ReportedFinding awaitFinding(Duration timeout, String type, String pod) {
-        NodeExecHealth r = awaitReport(timeout, type + " for pod " + NS + "/" + pod,
+        NodeExecHealth r = chart.awaitReport(timeout, type + " for pod " + NS + "/" + pod,
                 rep -> !findings(rep, type, pod).isEmpty());
         return findings(r, type, pod).get(0);
     }
@@ -526,7 +427,7 @@ class ExecLoopNodeIT {
 
     /** What a failed wait on the operator needs: the report's findings and remediation, the operator's log. */
     static void printDiagnostics() throws Exception {
-        NodeExecHealth r = report();
+        NodeExecHealth r = chart.report();
         if (r != null && r.getStatus() != null) {
             System.out.println("[node-e2e] report: phase " + r.getStatus().getPhase() + ", remediation "
                     + r.getStatus().getRemediation() + ", findings " + all(r).stream().map(f -> f.getType() + "/"
@@ -560,9 +461,4 @@ class ExecLoopNodeIT {
         });
         return found[0].orElseThrow();
     }
-
-    static void latency(String what, long t0Nanos) {
-        System.out.printf("[node-e2e] LATENCY %s: %.1f s%n", what, (System.nanoTime() - t0Nanos) / 1e9);
-    }
-
 }

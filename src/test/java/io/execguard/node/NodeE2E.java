@@ -64,8 +64,13 @@ public record NodeE2E(KubeCluster cluster, Path dir, int port, String node) {
 
     /** The pods cgroup v1 folder of a container of the pod (kubepods/QOS/pod UID/container id). */
     public Path pidsCgroupOf(Pod pod, String containerId) {
+        return cgroupOf("pids", pod, containerId);
+    }
+
+    /** A cgroup v1 controller's folder of a container of the pod (kubepods/QOS/pod UID/container id). */
+    public Path cgroupOf(String controller, Pod pod, String containerId) {
         String qos = pod.getStatus().getQosClass().toLowerCase(java.util.Locale.ROOT);
-        Path base = Path.of("/sys/fs/cgroup/pids" + cgroupRoot(), "kubepods");
+        Path base = Path.of("/sys/fs/cgroup/" + controller + cgroupRoot(), "kubepods");
         Path podDir = (qos.equals("guaranteed") ? base : base.resolve(qos)).resolve("pod" + pod.getMetadata().getUid());
         return podDir.resolve(containerId);
     }

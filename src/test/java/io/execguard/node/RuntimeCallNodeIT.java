@@ -1,22 +1,15 @@
 package io.execguard.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.execguard.kube.KubeCluster.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.function.Predicate;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,9 +17,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-
-import com.marcnuri.helm.Helm;
-import com.marcnuri.helm.InstallCommand;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -36,7 +26,6 @@ import io.execguard.api.NodeExecHealth;
 import io.execguard.api.ReportedFinding;
 import io.execguard.detect.FindingType;
 import io.execguard.lab.Lab;
-import io.execguard.lab.Lab.Cleanup;
 
 /**
  * RuntimeUnresponsive (#15, acceptance 4) on the real node of {@code hack/cluster.sh up --node}: the chart installed
@@ -50,67 +39,36 @@ import io.execguard.lab.Lab.Cleanup;
 class RuntimeCallNodeIT {
 
     static final String NS = "runtime-call-e2e";
-    static final String RELEASE = "runtime-call-e2e";
-    static final Path CHART = Path.of("helm/execguard");
-    static final Path LOGS = Path.of(System.getProperty("execguard.buildDir", "target"), "runtime-call-e2e");
     static final Duration DEADLINE = Duration.ofSeconds(5);
     static final Duration INTERVAL = Duration.ofSeconds(1);
     static final Duration SCAN = Duration.ofSeconds(2);
 
     static NodeE2E e2e;
+    static NodeRelease chart;
     static KubernetesClient admin;
-    static Cleanup cleanup;
-    static int metricsPort;
     static Pod frozen;
     static Pod other;
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeAll
     static void install() throws Exception {
         e2e = NodeE2E.fromSystemProperties();
         Lab.assumeLab();
-        Files.createDirectories(LOGS);
-        cleanup = new Cleanup("RuntimeCallNodeIT");
-        admin = e2e.cluster().admin();
-        e2e.importImage(Path.of(System.getProperty("execguard.jar")));
-        metricsPort = e2e.port() + 9; // not the chart's defaults, nor ExecLoopNodeIT's (+5, +6), CanaryNodeIT's (+7, +8)
-        long t0 = System.nanoTime();
-        InstallCommand install = new Helm(CHART).install().withName(RELEASE).withNamespace(NS).createNamespace()
-                .withKubeConfig(e2e.cluster().kubeconfig());
-        values().forEach(install::set);
-        cleanup.add("helm uninstall " + RELEASE, RuntimeCallNodeIT::uninstall);
-        assertEquals("deployed", install.call().getStatus());
-        Binder binder = new Binder(admin, NS, e2e.node()).start();
-        cleanup.add("stop the binder", binder::close);
+        chart = NodeRelease.install(e2e, NS, values(), "app.kubernetes.io/component=probe");
+        admin = chart.admin();
         frozen = sleeper("runtime-call-e2e-frozen");
         other = sleeper("runtime-call-e2e-other");
-        awaitReady("app.kubernetes.io/component=probe", Duration.ofSeconds(120));
-        awaitReady("app=runtime-call-e2e-sleeper", Duration.ofSeconds(60));
+        chart.awaitReady("app=runtime-call-e2e-sleeper", Duration.ofSeconds(60));
         frozen = admin.pods().inNamespace(NS).withName(frozen.getMetadata().getName()).get();
         other = admin.pods().inNamespace(NS).withName(other.getMetadata().getName()).get();
-        awaitReport(Duration.ofSeconds(60), "the probe's first report", r -> r.getStatus().getLastProbeTime() != null);
-        latency("helm install -> probe Ready, first NodeExecHealth", t0);
     }
 
     static Map<String, Object> values() {
-        Map<String, Object> v = new TreeMap<>();
-        v.put("image.repository", "lab/execguard");
-        v.put("image.tag", "dev");
-        v.put("image.pullPolicy", "Never");
-        v.put("kubernetesApi.host", "127.0.0.1");
-        v.put("kubernetesApi.port", Integer.toString(e2e.port()));
-        v.put("probe.hostNetwork", true);
-        v.put("probe.mountPropagation", "None");
-        v.put("operator.hostNetwork", true);
-        v.put("operator.replicas", 1);
-        v.put("probe.metricsPort", e2e.port() + 9);
-        v.put("operator.metricsPort", e2e.port() + 10);
+        // ports +9, +10: not the chart's defaults, nor ExecLoopNodeIT's (+5, +6), CanaryNodeIT's (+7, +8)
+        Map<String, Object> v = NodeRelease.values(e2e, NS, 9);
         v.put("probe.scanInterval", SCAN.toSeconds() + "s");
-        v.put("probe.heartbeat", "4s");
         v.put("probe.criSocket", e2e.dir().resolve("node").resolve("containerd.sock").toString());
         v.put("probe.canaryDeadline", "10s");
         v.put("probe.runtimeCallDeadline", DEADLINE.toSeconds() + "s");
-        v.put("policy.name", RELEASE);
         v.put("policy.canaryInterval", INTERVAL.toSeconds() + "s");
         return v;
     }
@@ -127,25 +85,8 @@ class RuntimeCallNodeIT {
 
     @AfterAll
     static void tearDown() {
-        if (cleanup != null) {
-            try {
-                cleanup.close();
-            } finally {
-                admin.close();
-            }
-        }
-    }
-
-    static void uninstall() throws Exception {
-        try {
-            NodeE2E.Result logs = e2e.kubectl(Duration.ofSeconds(20), "logs", "-n", NS, "-l",
-                    "app.kubernetes.io/component=probe", "--tail=300");
-            Files.writeString(LOGS.resolve("probe.log"), logs.stdout() + logs.stderr());
-        } finally {
-            Helm.uninstall(RELEASE).withNamespace(NS).withKubeConfig(e2e.cluster().kubeconfig()).ignoreNotFound().call();
-            admin.pods().inNamespace(NS).withGracePeriod(0).delete();
-            admin.namespaces().withName(NS).delete();
-            await(Duration.ofSeconds(60), "namespace " + NS + " gone", () -> admin.namespaces().withName(NS).get() == null);
+        if (chart != null) {
+            chart.close();
         }
     }
 
@@ -154,20 +95,20 @@ class RuntimeCallNodeIT {
     @Test
     @Order(1)
     void sweepsOnAHealthyNodeGiveNoFindingAndTheirCostIsBounded() throws Exception {
-        Map<String, Double> m0 = metrics();
+        Map<String, Double> m0 = chart.metrics();
         double sweeps0 = m0.getOrDefault("execguard_runtime_sweeps_total", 0.0);
         List<String> seen = new ArrayList<>();
         long t0 = System.nanoTime();
         await(Duration.ofSeconds(60), "20 more sweeps", () -> {
-            findings(report(), FindingType.RuntimeUnresponsive).forEach(f -> seen.add(f.getMessage()));
+            findings(chart.report(), FindingType.RuntimeUnresponsive).forEach(f -> seen.add(f.getMessage()));
             try {
-                return metrics().getOrDefault("execguard_runtime_sweeps_total", 0.0) - sweeps0 >= 20;
+                return chart.metrics().getOrDefault("execguard_runtime_sweeps_total", 0.0) - sweeps0 >= 20;
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
         double seconds = (System.nanoTime() - t0) / 1e9;
-        Map<String, Double> m = metrics();
+        Map<String, Double> m = chart.metrics();
         double sweeps = m.get("execguard_runtime_sweeps_total") - sweeps0;
         double stats = calls(m, "ContainerStats", "Answered") - calls(m0, "ContainerStats", "Answered");
         double lists = calls(m, "ListContainers", "Answered") - calls(m0, "ListContainers", "Answered");
@@ -178,7 +119,7 @@ class RuntimeCallNodeIT {
                 stats / sweeps, lists / sweeps, series(m, "execguard_runtime_calls_total"));
         Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
                 .get(0);
-        long jvm = CanaryNodeIT.containerInit(containerId(probe));
+        long jvm = NodeRelease.containerInit(NodeRelease.containerId(probe));
         String rss = Files.readAllLines(Path.of("/proc/" + jvm + "/status")).stream()
                 .filter(l -> l.startsWith("VmRSS:") || l.startsWith("Threads:")).map(String::strip).toList().toString();
         System.out.println("[runtime-call-e2e] the probe's JVM (pid " + jvm + ") after " + m.get(
@@ -200,22 +141,22 @@ class RuntimeCallNodeIT {
     @Test
     @Order(2)
     void aFrozenShimGivesRuntimeUnresponsiveForThatContainerOnlyAndResumingClearsIt() throws Exception {
-        String cid = containerId(frozen);
-        String otherCid = containerId(other);
-        long shim = shimOf(cid);
-        long otherShim = shimOf(otherCid);
+        String cid = NodeRelease.containerId(frozen);
+        String otherCid = NodeRelease.containerId(other);
+        long shim = chart.shimOf(cid);
+        long otherShim = chart.shimOf(otherCid);
         assertTrue(shim != otherShim, "one shim per pod: " + shim + ", " + otherShim);
-        awaitReport(Duration.ofSeconds(30), "no RuntimeUnresponsive before",
+        chart.awaitReport(Duration.ofSeconds(30), "no RuntimeUnresponsive before",
                 x -> findings(x, FindingType.RuntimeUnresponsive).isEmpty());
         ReportedFinding f;
         NodeExecHealth r;
         long t0 = System.nanoTime();
-        CanaryNodeIT.signal("STOP", shim);
+        chart.signal("STOP", shim);
         try {
-            r = awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 40), "RuntimeUnresponsive",
+            r = chart.awaitReport(Duration.ofSeconds(DEADLINE.toSeconds() + 40), "RuntimeUnresponsive",
                     x -> !findings(x, FindingType.RuntimeUnresponsive).isEmpty());
             double seconds = (System.nanoTime() - t0) / 1e9;
-            latency("shim SIGSTOP -> RuntimeUnresponsive in NodeExecHealth (interval " + INTERVAL.toSeconds()
+            chart.latency("shim SIGSTOP -> RuntimeUnresponsive in NodeExecHealth (interval " + INTERVAL.toSeconds()
                     + " s, deadline " + DEADLINE.toSeconds() + " s, scan " + SCAN.toSeconds() + " s)", t0);
             // a sweep starts within the interval, the call is unanswered at its deadline, the Version check answers at
             // once, the next scan sees it and publishes (a changed report); 5 s of slack for the shared machine
@@ -223,12 +164,12 @@ class RuntimeCallNodeIT {
                     "RuntimeUnresponsive after " + seconds + " s");
             // a few more scans: still exactly that container, nothing for the other
             long scans = r.getStatus().getObservedScanCount();
-            r = awaitReport(Duration.ofSeconds(20), "two more scans", x -> x.getStatus().getObservedScanCount()
+            r = chart.awaitReport(Duration.ofSeconds(20), "two more scans", x -> x.getStatus().getObservedScanCount()
                     >= scans + 2);
             System.out.println("[runtime-call-e2e] findings while frozen: " + r.getStatus().getFindings().stream()
                     .map(x -> x.getType() + " " + x.getContainerId()).toList());
         } finally {
-            CanaryNodeIT.signal("CONT", shim);
+            chart.signal("CONT", shim);
         }
         long t1 = System.nanoTime();
         List<ReportedFinding> ru = findings(r, FindingType.RuntimeUnresponsive);
@@ -249,10 +190,10 @@ class RuntimeCallNodeIT {
         assertTrue(f.getMessage().contains("ContainerStats"), f.getMessage());
         assertTrue(findings(r, FindingType.ExecPathStuck).isEmpty(), "the probe's own exec path is fine: "
                 + findings(r, FindingType.ExecPathStuck));
-        awaitReport(Duration.ofSeconds(30), "RuntimeUnresponsive cleared",
+        chart.awaitReport(Duration.ofSeconds(30), "RuntimeUnresponsive cleared",
                 x -> findings(x, FindingType.RuntimeUnresponsive).isEmpty());
-        latency("shim SIGCONT -> RuntimeUnresponsive cleared", t1);
-        Map<String, Double> m = metrics();
+        chart.latency("shim SIGCONT -> RuntimeUnresponsive cleared", t1);
+        Map<String, Double> m = chart.metrics();
         System.out.println("[runtime-call-e2e] calls after: " + series(m, "execguard_runtime_calls_total"));
         assertTrue(calls(m, "ContainerStats", "NoAnswer") >= 1, "unanswered calls counted");
         assertEquals(0.0, calls(m, "Version", "NoAnswer"), "the daemon answered Version throughout");
@@ -260,36 +201,8 @@ class RuntimeCallNodeIT {
 
     // ---- helpers ---------------------------------------------------------------------------------------------
 
-    static String containerId(Pod p) {
-        return p.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
-    }
-
-    /** The container's shim: the parent of its init, checked to be this node's containerd-shim. */
-    static long shimOf(String cid) throws Exception {
-        long init = CanaryNodeIT.containerInit(cid);
-        long shim = ProcessHandle.of(init).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElseThrow();
-        String cmd = Files.readString(Path.of("/proc/" + shim + "/cmdline")).replace('\0', ' ');
-        assertTrue(cmd.contains("containerd-shim") && cmd.contains(e2e.dir().toString()),
-                "the container's parent is this node's shim: " + cmd);
-        return shim;
-    }
-
     static double calls(Map<String, Double> m, String call, String outcome) {
         return m.getOrDefault("execguard_runtime_calls_total{call=\"" + call + "\",outcome=\"" + outcome + "\"}", 0.0);
-    }
-
-    static Map<String, Double> metrics() throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort
-                + "/metrics")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode());
-        Map<String, Double> m = new TreeMap<>();
-        for (String line : r.body().split("\n")) {
-            if (!line.startsWith("#") && !line.isBlank()) {
-                int sp = line.lastIndexOf(' ');
-                m.put(line.substring(0, sp), Double.parseDouble(line.substring(sp + 1)));
-            }
-        }
-        return m;
     }
 
     static Map<String, Double> series(Map<String, Double> m, String family) {
@@ -298,32 +211,5 @@ class RuntimeCallNodeIT {
 
     static List<ReportedFinding> findings(NodeExecHealth r, FindingType type) {
         return CanaryNodeIT.findings(r, type);
-    }
-
-    static NodeExecHealth report() {
-        return admin.resources(NodeExecHealth.class).withName(e2e.node()).get();
-    }
-
-    static NodeExecHealth awaitReport(Duration timeout, String what, Predicate<NodeExecHealth> cond) {
-        NodeExecHealth[] last = new NodeExecHealth[1];
-        await(timeout, what, () -> {
-            last[0] = report();
-            return last[0] != null && last[0].getStatus() != null && cond.test(last[0]);
-        });
-        assertNotNull(last[0]);
-        return last[0];
-    }
-
-    static void awaitReady(String selector, Duration timeout) {
-        await(timeout, "pods " + selector + " Ready", () -> {
-            List<Pod> pods = admin.pods().inNamespace(NS).withLabelSelector(selector).list().getItems();
-            return !pods.isEmpty() && pods.stream().allMatch(p -> p.getStatus() != null
-                    && p.getStatus().getConditions() != null && p.getStatus().getConditions().stream()
-                    .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True")));
-        });
-    }
-
-    static void latency(String what, long t0Nanos) {
-        System.out.printf("[runtime-call-e2e] LATENCY %s: %.1f s%n", what, (System.nanoTime() - t0Nanos) / 1e9);
     }
 }
