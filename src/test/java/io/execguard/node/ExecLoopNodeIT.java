@@ -135,6 +135,7 @@ class ExecLoopNodeIT {
                 (System.nanoTime() - start) / 1e9, sorted.get(49), sorted.get(94), sorted.get(99));
         System.out.println("[node-e2e] baseline: phase " + after.getStatus().getPhase() + ", foreign findings: "
                 + describe(foreign(after)));
+        System.out.println("[node-e2e] baseline: " + chart.probeFootprint());
         assertEquals(List.of(), seen, "findings of this node during and after 100 healthy execs");
         for (Pod p : pods) {
             deletePod(p.getMetadata().getName());

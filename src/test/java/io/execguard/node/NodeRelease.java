@@ -181,6 +181,25 @@ final class NodeRelease implements AutoCloseable {
         return m;
     }
 
+    /**
+     * The probe JVM's RSS and threads as the host sees them, and whether its exec canary and runtime sweep ran (they
+     * run only with a CRI socket): one line to compare the footprint of releases with and without them.
+     */
+    String probeFootprint() throws Exception {
+        Pod probe = admin.pods().inNamespace(name).withLabel("app.kubernetes.io/component", "probe").list().getItems()
+                .get(0);
+        long jvm = containerInit(containerId(probe));
+        List<String> status = Files.readAllLines(Path.of("/proc/" + jvm + "/status")).stream()
+                .filter(l -> l.startsWith("VmRSS:") || l.startsWith("Threads:")).map(l -> l.replaceAll("\\s+", " "))
+                .toList();
+        Map<String, Double> m = metrics();
+        double canaries = m.entrySet().stream().filter(e -> e.getKey().startsWith("execguard_canary_runs_total{"))
+                .mapToDouble(Map.Entry::getValue).sum();
+        return "the probe's JVM (pid " + jvm + "): " + String.join(", ", status) + "; canary runs " + (long) canaries
+                + ", runtime sweeps " + m.getOrDefault("execguard_runtime_sweeps_total", 0.0).longValue()
+                + ", scans " + m.getOrDefault("execguard_scans_total", 0.0).longValue();
+    }
+
     /** The host pid of the container's own process: the one of its processes whose parent is not one of them. */
     static long containerInit(String cid) throws Exception {
         List<Long> pids = new ArrayList<>();

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.execguard.kube.KubeCluster.await;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,13 +115,8 @@ class RuntimeCallNodeIT {
                         + "%.1f ms, %.2f ContainerStats + %.2f ListContainers per sweep; calls %s%n", (long) sweeps,
                 seconds, INTERVAL, (long) containers, m.get("execguard_runtime_sweep_duration_seconds") * 1000,
                 stats / sweeps, lists / sweeps, series(m, "execguard_runtime_calls_total"));
-        Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
-                .get(0);
-        long jvm = NodeRelease.containerInit(NodeRelease.containerId(probe));
-        String rss = Files.readAllLines(Path.of("/proc/" + jvm + "/status")).stream()
-                .filter(l -> l.startsWith("VmRSS:") || l.startsWith("Threads:")).map(String::strip).toList().toString();
-        System.out.println("[runtime-call-e2e] the probe's JVM (pid " + jvm + ") after " + m.get(
-                "execguard_runtime_sweeps_total").longValue() + " sweeps and its canaries: " + rss);
+        System.out.println("[runtime-call-e2e] after " + m.get("execguard_runtime_sweeps_total").longValue()
+                + " sweeps and their canaries: " + chart.probeFootprint());
         // the probe, the operator and the two sleepers at least
         assertTrue(containers >= 4, "running containers swept: " + containers);
         assertEquals(0.0, series(m, "execguard_runtime_calls_total").entrySet().stream()
