@@ -395,6 +395,48 @@ public final class KubeCluster {
         return byVerb;
     }
 
+    /**
+     * The API server's priority-and-fairness figures by priority level: requests dispatched, seconds they waited in
+     * its queues, seconds they executed ({@code apiserver_flowcontrol_request_wait_duration_seconds} and
+     * {@code _execution_seconds}, sum and count). Diff two of them around a phase to see whether a client's requests
+     * were slow in the server's queues, in the server, or on the client's side.
+     */
+    public Map<String, double[]> flowControl() {
+        Map<String, double[]> out = new TreeMap<>();
+        try (KubernetesClient admin = admin()) {
+            String text = admin.raw(server() + "/metrics");
+            for (String line : text.split("\n")) {
+                Matcher m = FLOW_CONTROL.matcher(line);
+                if (!m.matches()) {
+                    continue;
+                }
+                String level = labels(m.group(3)).getOrDefault("priority_level", "?");
+                double v = Double.parseDouble(m.group(4));
+                int i = (m.group(1).equals("wait_duration") ? 0 : 2) + (m.group(2).equals("count") ? 1 : 0);
+                out.computeIfAbsent(level, k -> new double[4])[i] += v;
+            }
+        }
+        return out;
+    }
+
+    /** {@link #flowControl()} after minus before, as "level: n requests, wait mean x ms, execution mean y ms". */
+    public static String flowControlDiff(Map<String, double[]> before, Map<String, double[]> after) {
+        StringBuilder b = new StringBuilder();
+        after.forEach((level, a) -> {
+            double[] z = before.getOrDefault(level, new double[4]);
+            double n = a[3] - z[3];
+            if (n >= 1) {
+                b.append(b.isEmpty() ? "" : "; ").append(String.format("%s: %.0f requests, wait mean %.1f ms, "
+                                + "execution mean %.1f ms", level, n, (a[0] - z[0]) / Math.max(1, a[1] - z[1]) * 1000,
+                        (a[2] - z[2]) / n * 1000));
+            }
+        });
+        return b.toString();
+    }
+
+    private static final Pattern FLOW_CONTROL = Pattern.compile(
+            "^apiserver_flowcontrol_request_(wait_duration|execution)_seconds_(sum|count)\\{([^}]*)} ([0-9.e+-]+)$");
+
     private static Map<String, String> labels(String s) {
         Map<String, String> out = new TreeMap<>();
         Matcher m = Pattern.compile("(\\w+)=\"([^\"]*)\"").matcher(s);

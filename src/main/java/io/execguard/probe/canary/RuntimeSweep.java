@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Supplier;
 
@@ -87,8 +86,14 @@ public final class RuntimeSweep implements AutoCloseable {
         this.metrics = metrics;
         this.clock = clock;
         this.nodeName = nodeName;
-        this.pool = Executors.newFixedThreadPool(settings.parallel(),
+        // the calls' threads end 5 s after a sweep (the sweep runs once a canary interval, 60 s by default): the
+        // probe does not keep them between sweeps (measured on the node: the canary and the sweep added 7 threads)
+        java.util.concurrent.ThreadPoolExecutor calls = new java.util.concurrent.ThreadPoolExecutor(settings.parallel(),
+                settings.parallel(), 5, java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(),
                 Thread.ofPlatform().daemon().name("execguard-runtime-call-", 0).factory());
+        calls.allowCoreThreadTimeOut(true);
+        this.pool = calls;
         this.thread = Thread.ofPlatform().daemon().name("execguard-runtime-sweep").unstarted(this::loop);
         register(metrics);
     }
