@@ -434,6 +434,45 @@ public final class KubeCluster {
         return b.toString();
     }
 
+    /**
+     * The API server's own time per request kind: {@code apiserver_request_duration_seconds} sum and count by verb,
+     * resource and subresource (from the request's arrival in the handler chain, after flow control, to its
+     * response: authentication, authorization, admission, storage). Diff two around a phase with {@link #durationDiff}.
+     */
+    public Map<String, double[]> requestDurations() {
+        Map<String, double[]> out = new TreeMap<>();
+        try (KubernetesClient admin = admin()) {
+            String text = admin.raw(server() + "/metrics");
+            for (String line : text.split("\n")) {
+                Matcher m = REQUEST_DURATION.matcher(line);
+                if (!m.matches()) {
+                    continue;
+                }
+                Map<String, String> l = labels(m.group(2));
+                String kind = l.getOrDefault("verb", "?") + " " + l.getOrDefault("resource", "?")
+                        + (l.getOrDefault("subresource", "").isEmpty() ? "" : "/" + l.get("subresource"));
+                out.computeIfAbsent(kind, k -> new double[2])[m.group(1).equals("count") ? 1 : 0]
+                        += Double.parseDouble(m.group(3));
+            }
+        }
+        return out;
+    }
+
+    /** {@link #requestDurations()} after minus before: "VERB resource: n, mean x ms", the busiest first. */
+    public static String durationDiff(Map<String, double[]> before, Map<String, double[]> after) {
+        List<String> out = new java.util.ArrayList<>();
+        after.entrySet().stream().map(e -> {
+            double[] z = before.getOrDefault(e.getKey(), new double[2]);
+            return Map.entry(e.getKey(), new double[] {e.getValue()[0] - z[0], e.getValue()[1] - z[1]});
+        }).filter(e -> e.getValue()[1] >= 1).sorted((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0]))
+                .forEach(e -> out.add(String.format("%s: %.0f, mean %.1f ms", e.getKey(), e.getValue()[1],
+                        e.getValue()[0] / e.getValue()[1] * 1000)));
+        return String.join("; ", out);
+    }
+
+    private static final Pattern REQUEST_DURATION = Pattern.compile(
+            "^apiserver_request_duration_seconds_(sum|count)\\{([^}]*)} ([0-9.e+-]+)$");
+
     private static final Pattern FLOW_CONTROL = Pattern.compile(
             "^apiserver_flowcontrol_request_(wait_duration|execution)_seconds_(sum|count)\\{([^}]*)} ([0-9.e+-]+)$");
 

@@ -157,20 +157,25 @@ class OperatorScaleKubeIT {
 
         // the floors: a trivial JOSDK reconciler over the same objects, in this JVM, written two ways
         Map<String, double[]> f1 = cluster.flowControl();
+        Map<String, double[]> d1 = cluster.requestDurations();
         Floor patchOnly = floor(Floor.Kind.PatchOnly);
         Map<String, Long> r2a = cluster.requestsByVerb(null);
         Map<String, double[]> f2a = cluster.flowControl();
+        Map<String, double[]> d2a = cluster.requestDurations();
         figure("trivial reconciler (floor: one patch per unhealthy Node)", "converged in %.1f s, %s",
                 patchOnly.secs(), diff(r1, r2a));
         figure("  its requests in the API server's flow control, by priority level", "%s",
                 KubeCluster.flowControlDiff(f1, f2a));
+        figure("  the API server's time for them", "%s", KubeCluster.durationDiff(d1, d2a));
         Floor getPatch = floor(Floor.Kind.GetPatch);
         Map<String, Long> r2 = cluster.requestsByVerb(null);
         Map<String, double[]> f2 = cluster.flowControl();
+        Map<String, double[]> d2 = cluster.requestDurations();
         figure("trivial reconciler as issue #11 measured it (withName(name).patch: GET + patch per unhealthy Node)",
                 "converged in %.1f s, %s", getPatch.secs(), diff(r2a, r2));
         figure("  its requests in the API server's flow control, by priority level", "%s",
                 KubeCluster.flowControlDiff(f2a, f2));
+        figure("  the API server's time for them", "%s", KubeCluster.durationDiff(d2a, d2));
 
         // the real operator process, chart RBAC (its service account's token), the chart's heap
         String token = cluster.token(admin, "execguard", "execguard-operator");
@@ -204,6 +209,7 @@ class OperatorScaleKubeIT {
                     opSecs, diff(r2, r3), m.writes());
             figure("  its requests in the API server's flow control, by priority level", "%s",
                     KubeCluster.flowControlDiff(f2, cluster.flowControl()));
+            figure("  the API server's time for them", "%s", KubeCluster.durationDiff(d2, cluster.requestDurations()));
             figure("operator reconciles until settled", "%s", m.sample(null, to));
             Map<String, Long> refused = diff(c1, c3);
             refused.keySet().removeIf(code -> code.startsWith("2") || code.equals("total"));
