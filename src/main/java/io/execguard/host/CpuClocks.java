@@ -2,16 +2,17 @@ package io.execguard.host;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
- * "Now" on each CPU's scheduler task clock, for one read of a host: the clock a task's {@code se.exec_start}
- * (in {@code /proc/TID/sched}) is written in.
+ * "Now" on each CPU's scheduler task clock: the clock a task's {@code se.exec_start} (in {@code /proc/TID/sched})
+ * is written in.
  *
  * <p>{@code se.exec_start} is {@code rq_clock_task} of the CPU the task last ran on ({@code stat} field 39).
  * That clock leaves out the CPU's own interrupt time and, on a virtual machine, the time the hypervisor stole
- * from that vCPU, so the CPUs' clocks drift apart: on the lab VM CPU 1's ran 3.2 s behind CPU 0's after
- * 9.7 hours up. Compared with another CPU's clock, a task blocked 2.5 s reads as blocked 0 s, or 5.7 s. So a
- * task's last run is compared with "now" on its own CPU, which is the best of:
+ * from that vCPU, so the CPUs' clocks drift apart: on the lab VM CPU 1's ran 3.1–5.4 s behind CPU 0's after
+ * ~10 hours up. Compared with another CPU's clock, a task blocked 2.5 s reads as blocked 0 s, or 5.7 s. So a
+ * task's last run is compared with "now" on its own CPU, known from a sample of that CPU's clock:
  * <ol>
  *   <li>the reading thread's own {@code se.exec_start}, taken while it ran on that CPU ({@link #ranOn}); it is
  *       running as it reads, so this is the CPU's clock at that moment;</li>
@@ -20,13 +21,13 @@ import java.util.Map;
  *       another CPU ({@code migrate_task_rq_fair}), so a value above zero read while the task was on that CPU
  *       is that CPU's own ({@link ExecStart} checks that it was).</li>
  * </ol>
- * Every one of these is a time that CPU's clock has already passed: the blocked time they give is never more
- * than the truth. A CPU with neither in this read (idle throughout, and the reader did not run there) takes its
- * clock's offset from the monotonic clock as an earlier read last saw it, if that was within {@link #OFFSET_TTL_NANOS}:
- * a CPU's task clock falls behind the monotonic one only by the time stolen from it or spent in its interrupts,
- * which an idle CPU hardly has (this is what keeps a long-lived probe exact for tasks stuck on a CPU it may not
- * run on, such as a Guaranteed pod's exclusive CPU). With none of that, {@link #nowOn} is NaN and the caller
- * falls back to the reader's clock on another CPU.
+ * A sample is kept as the CPU's offset from the monotonic clock and "now" is that offset plus the monotonic clock:
+ * a sample taken before a slow read still gives the present, and one from an earlier read (up to
+ * {@link #OFFSET_TTL_NANOS}) stands in for a CPU this read has no sample of. A CPU's task clock falls behind the
+ * monotonic one only by the time stolen from it or spent in its interrupts — a few percent of a busy vCPU's time,
+ * hardly any of an idle one's — so "now" overstates by at most that share of the sample's age; samples of runnable
+ * tasks understate by however long ago they last ran. This keeps a long-lived probe near the truth for tasks stuck
+ * on a CPU it may not run on, such as a Guaranteed pod's exclusive CPU.
  *
  * <p>Not thread-safe: one per {@link HostReader}, used on the reading thread; {@link #newRead} starts a read.
  */
@@ -42,33 +43,35 @@ final class CpuClocks {
 
     /** Runnable tasks remembered per CPU: enough that one of them is the running one or ran moments ago. */
     static final int RUNNABLE_PER_CPU = 4;
-
-    /** How long a CPU's offset from the monotonic clock, as last seen, stands in for a read of its own. */
+    /** How long a CPU's offset from the monotonic clock, as last seen, stands in for a sample of its own. */
     static final long OFFSET_TTL_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+    /** A sample this much newer than the kept one replaces it even when it says an earlier clock. */
+    private static final long REPLACE_AFTER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     private final ExecStart execStart;
-    private final java.util.function.LongSupplier monotonicNanos;
-    private final Map<Integer, Double> now = new HashMap<>();
+    private final LongSupplier monotonicNanos;
     private final Map<Integer, long[]> runnable = new HashMap<>();
-    private double latestOwn = Double.NaN;
     /** Per CPU: its task clock minus the monotonic clock (ms), and when that was seen (monotonic ns). */
     private final Map<Integer, double[]> offsets = new HashMap<>();
+    /** Whether this read has seen the reader's own clock (a live procfs), and the CPU it last saw it on. */
+    private boolean live;
+    private int ownCpu = -1;
 
-    CpuClocks(ExecStart execStart, java.util.function.LongSupplier monotonicNanos) {
+    CpuClocks(ExecStart execStart, LongSupplier monotonicNanos) {
         this.execStart = execStart;
         this.monotonicNanos = monotonicNanos;
     }
 
-    /** Starts a read: forgets this read's samples and runnable tasks, keeps each CPU's offset. */
+    /** Starts a read: forgets the last read's runnable tasks and own clock, keeps each CPU's offset. */
     void newRead() {
-        now.clear();
         runnable.clear();
-        latestOwn = Double.NaN;
+        live = false;
+        ownCpu = -1;
     }
 
-    private void remember(int cpu, double clockMillis) {
-        long at = monotonicNanos.getAsLong();
-        offsets.put(cpu, new double[] {clockMillis - at / 1e6, at});
+    /** Whether this read has seen the reader's own clock: a live procfs, not a fixture tree. */
+    boolean live() {
+        return live;
     }
 
     /** The cheap pass saw task {@code tid} of {@code pid} runnable (state R) with {@code cpu} as its CPU. */
@@ -91,45 +94,53 @@ final class CpuClocks {
         if (cpu < 0 || Double.isNaN(execStartMillis) || execStartMillis <= 0) {
             return;
         }
-        now.merge(cpu, execStartMillis, Math::max);
-        latestOwn = Double.isNaN(latestOwn) ? execStartMillis : Math.max(latestOwn, execStartMillis);
-        remember(cpu, now.get(cpu));
+        live = true;
+        ownCpu = cpu;
+        remember(cpu, execStartMillis);
     }
 
-    /** The reading thread's latest clock, on whichever CPU it ran; NaN when it never read its own. */
+    private void remember(int cpu, double clockMillis) {
+        long at = monotonicNanos.getAsLong();
+        double offset = clockMillis - at / 1e6;
+        double[] kept = offsets.get(cpu);
+        // a sample that says an earlier clock than one seen moments ago (a runnable task that last ran a while
+        // back) does not replace it
+        if (kept == null || offset >= kept[0] || at - (long) kept[1] > REPLACE_AFTER_NANOS) {
+            offsets.put(cpu, new double[] {offset, at});
+        }
+    }
+
+    /** The reading thread's clock now, on the CPU it last ran on; NaN when this read has not seen it. */
     double own() {
-        return latestOwn;
+        return live ? estimate(ownCpu) : Double.NaN;
     }
 
     /**
-     * "Now" on {@code cpu} in milliseconds: a time its task clock has passed, or the estimate from its last seen
-     * offset, or NaN when neither is known.
-     * The runnable tasks of a CPU are read (their {@code sched}) the first time that CPU is asked for in a read;
-     * without them, the CPU's offset as an earlier read saw it ({@link #OFFSET_TTL_NANOS}). Tasks are read only
-     * once the reader has seen its own clock: a tree without {@code thread-self} is a fixture, not a live
-     * procfs, and its "now" is its uptime.
+     * "Now" on {@code cpu} in milliseconds, or NaN when it is not known. The runnable tasks of a CPU are read (their
+     * {@code sched}) the first time that CPU is asked for in a read, and only once the reader has seen its own
+     * clock: a tree without {@code thread-self} is a fixture, not a live procfs, and its "now" is its uptime.
      */
     double nowOn(int cpu) {
-        if (cpu < 0 || Double.isNaN(latestOwn)) {
+        if (cpu < 0 || !live) {
             return Double.NaN;
         }
         long[] tasks = runnable.remove(cpu);
         if (tasks != null) {
+            double best = Double.NaN;
             for (int i = 1; i <= tasks[0]; i++) {
                 double v = execStart.on(cpu, (int) (tasks[i] >>> 32), (int) tasks[i]);
-                if (!Double.isNaN(v) && v > 0) {
-                    now.merge(cpu, v, Math::max);
+                if (!Double.isNaN(v) && v > 0 && (Double.isNaN(best) || v > best)) {
+                    best = v;
                 }
             }
-            Double v = now.get(cpu);
-            if (v != null) {
-                remember(cpu, v);
+            if (!Double.isNaN(best)) {
+                remember(cpu, best);
             }
         }
-        Double v = now.get(cpu);
-        if (v != null) {
-            return v;
-        }
+        return estimate(cpu);
+    }
+
+    private double estimate(int cpu) {
         double[] offset = offsets.get(cpu);
         long at = monotonicNanos.getAsLong();
         if (offset == null || at - (long) offset[1] > OFFSET_TTL_NANOS) {
@@ -139,18 +150,28 @@ final class CpuClocks {
     }
 
     /**
-     * Seconds since a task that last ran on {@code cpu} at {@code execStartMillis} ran, or NaN when this read
-     * cannot tell: its CPU's "now" when known and not before that run, else the reader's own clock on another CPU
-     * (off by the two CPUs' drift), else NaN.
+     * Seconds since a task that last ran on {@code cpu} at {@code execStartMillis} ran, or NaN when this read cannot
+     * tell (then the caller falls back to uptime, capped by the task's age). On a live procfs: 0 for an
+     * {@code exec_start} of 0 (moved to another CPU and not run since: it is runnable); its CPU's "now" minus its last
+     * run when that CPU's clock is known and not before it; else the reader's own clock on another CPU, off by the
+     * two CPUs' drift, when that is not before the task's last run.
      */
     double blockedSeconds(int cpu, double execStartMillis) {
-        double n = nowOn(cpu);
-        if (Double.isNaN(n) || n < execStartMillis) {
-            n = latestOwn;
-        }
-        if (Double.isNaN(n) || n < execStartMillis) {
+        if (!live) {
             return Double.NaN;
         }
-        return (n - execStartMillis) / 1000.0;
+        if (execStartMillis <= 0) {
+            return 0;
+        }
+        double n = nowOn(cpu);
+        if (!Double.isNaN(n) && n >= execStartMillis) {
+            return (n - execStartMillis) / 1000.0;
+        }
+        // unknown, or known only from runnable tasks that last ran before this one did: no "now" for its CPU
+        double own = own();
+        if (Double.isNaN(own) || own < execStartMillis) {
+            return Double.NaN;
+        }
+        return (own - execStartMillis) / 1000.0;
     }
 }

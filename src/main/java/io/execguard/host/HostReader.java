@@ -415,10 +415,11 @@ public final class HostReader {
      * <p>{@code se.exec_start} is {@code rq_clock_task} of the CPU the task last ran on, which leaves out time
      * spent in interrupts and, on virtual machines, time stolen by the hypervisor; {@code /proc/uptime}
      * (CLOCK_BOOTTIME) includes both, so on a VM it runs minutes ahead, and the CPUs' clocks drift apart by
-     * seconds. "Now" is therefore read in the task's own CPU's clock ({@link CpuClocks}); where this read has
-     * none for that CPU, in the reading thread's clock on another CPU (off by the drift); where neither is
-     * known or it is before the task's last run (a fixture tree has no {@code thread-self}), uptime. The result
-     * never exceeds the thread's age, which is measured in one clock (start time against uptime).
+     * seconds. "Now" is therefore read in the task's own CPU's clock ({@link CpuClocks}), that CPU read from its
+     * {@code stat} between two reads of its {@code sched} (a task that ran or moved in between is not blocked: 0);
+     * where that clock is not known, in the reading thread's clock on another CPU (off by the drift); where
+     * neither is known or it is before the task's last run (a fixture tree has no {@code thread-self}), uptime.
+     * The result never exceeds the thread's age, which is measured in one clock (start time against uptime).
      */
     private double blockedFor(Path taskDir, int cpu, CpuClocks clocks, double uptime, double age) {
         double[] sched = schedClock(taskDir);
@@ -426,8 +427,21 @@ public final class HostReader {
             return Double.NaN;
         }
         double execStartMs = sched[0];
-        double onCpu = clocks.blockedSeconds(cpu, execStartMs);
-        double blocked = Double.isNaN(onCpu) ? Math.max(0, uptime - execStartMs / 1000.0) : onCpu;
+        int onCpu = cpu;
+        if (clocks.live()) {
+            // its CPU now (the cheap pass's may be stale), read between two reads of its sched: a task that ran or
+            // moved meanwhile is not blocked
+            ProcStat st = readStat(taskDir, new ArrayList<>());
+            double[] again = schedClock(taskDir);
+            if (st != null && again != null) {
+                if (again[0] != sched[0] || again[1] != sched[1]) {
+                    return 0;
+                }
+                onCpu = st.processor();
+            }
+        }
+        double seconds = clocks.blockedSeconds(onCpu, execStartMs);
+        double blocked = Double.isNaN(seconds) ? Math.max(0, uptime - execStartMs / 1000.0) : seconds;
         return Double.isNaN(age) ? blocked : Math.min(blocked, age);
     }
 

@@ -122,15 +122,41 @@ class CpuClocksTest {
     }
 
     @Test
-    void aNewReadForgetsTheLastReadsSamples() {
+    void aNewReadForgetsTheLastReadsRunnableTasksAndOwnClock() {
         clocks.ranOn(0, CPU0_NOW);
         clocks.runnable(1, 100, 100);
         clocks.newRead();
         assertTrue(Double.isNaN(clocks.own()));
+        assertTrue(Double.isNaN(clocks.blockedSeconds(0, VICTIM_RAN)), "not live until the reader saw its own clock");
         clocks.ranOn(1, CPU1_NOW);
         execStart.put(100, CPU1_NOW);
         clocks.nowOn(1);
         assertTrue(asked.isEmpty(), "the runnable tasks of the last read are not read");
+    }
+
+    @Test
+    void aSampleTakenBeforeASlowReadStillGivesThePresent() {
+        clocks.ranOn(0, CPU0_NOW - 1_000); // sampled, then a read under its 1 s deadline
+        mono += 1_000_000_000L;
+        assertEquals(2.5, clocks.blockedSeconds(0, VICTIM_RAN), 1e-6, "the sample plus the monotonic time since");
+        assertEquals(CPU0_NOW, clocks.own(), 1e-6);
+    }
+
+    @Test
+    void aTaskMovedAndNotRunSinceIsRunnableNotBlocked() {
+        clocks.ranOn(0, CPU0_NOW);
+        assertEquals(0.0, clocks.blockedSeconds(1, 0.0), "exec_start 0: the kernel zeroed it on migration");
+        CpuClocks fixture = new CpuClocks((cpu, pid, tid) -> Double.NaN, () -> mono);
+        assertTrue(Double.isNaN(fixture.blockedSeconds(1, 0.0)), "a fixture tree keeps the uptime rule");
+    }
+
+    @Test
+    void anOlderSampleThatSaysALaterClockIsKeptOverAStaleRunnableTask() {
+        clocks.ranOn(0, CPU0_NOW); // the reader itself, on CPU 0
+        mono += 100_000_000L;
+        execStart.put(100, CPU0_NOW - 2_000); // a runnable task there that last ran 2 s ago
+        clocks.runnable(0, 100, 100);
+        assertEquals(2.6, clocks.blockedSeconds(0, VICTIM_RAN), 1e-6, "the reader's sample + 0.1 s, not the stale one");
     }
 
     @Test

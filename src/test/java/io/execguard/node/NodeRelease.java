@@ -114,7 +114,11 @@ final class NodeRelease implements AutoCloseable {
             r.latency("helm install -> pods Ready, first NodeExecHealth", t0);
             return r;
         } catch (Throwable t) {
-            r.close();
+            try {
+                r.close();
+            } catch (Throwable c) {
+                t.addSuppressed(c); // the install's failure is the one to see
+            }
             throw t;
         }
     }

@@ -159,8 +159,12 @@ public final class RuntimeSweep implements AutoCloseable {
         Map<String, Unanswered> before = state.unanswered();
         Map<String, Unanswered> now = new LinkedHashMap<>();
         boolean anyUnanswered = false;
+        // the whole sweep is bounded too: each call has the deadline once it runs, `parallel` run at a time, plus a
+        // second each for what the deadline does not cover (a connect() to a socket whose backlog is full blocks)
+        long rounds = (containers.size() + settings.parallel() - 1) / settings.parallel();
+        long sweepEnd = System.nanoTime() + rounds * (settings.deadline().toNanos() + 1_000_000_000L);
         for (CriClient.Container c : containers) {
-            Call call = outcome(calls.get(c.id()));
+            Call call = outcome(calls.get(c.id()), sweepEnd);
             if (call.outcome() == Outcome.NoAnswer) {
                 anyUnanswered = true;
                 Unanswered u = before.get(c.id());
@@ -232,6 +236,8 @@ public final class RuntimeSweep implements AutoCloseable {
             o = Outcome.Answered;
         } catch (CriClient.TimeoutException e) {
             o = Outcome.NoAnswer;
+        } catch (java.nio.channels.ClosedByInterruptException e) {
+            return new Call(Outcome.NoAnswer, started); // the sweep gave up on it and counted it (outcome)
         } catch (IOException | RuntimeException e) {
             o = Outcome.Error; // e.g. NotFound: the container ended after the list; an answer all the same
         }
@@ -239,13 +245,17 @@ public final class RuntimeSweep implements AutoCloseable {
         return new Call(o, started);
     }
 
-    private Call outcome(Future<Call> f) {
+    private Call outcome(Future<Call> f, long sweepEndNanos) {
         try {
-            return f.get(); // bounded: every call has the deadline
+            return f.get(Math.max(0, sweepEndNanos - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            f.cancel(true); // interrupts the call: its channel closes (an interruptible channel), its thread is freed
+            count(CriClient.CONTAINER_STATS, Outcome.NoAnswer);
+            return new Call(Outcome.NoAnswer, clock.instant());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Call(Outcome.Error, clock.instant());
-        } catch (ExecutionException e) {
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
             return new Call(Outcome.Error, clock.instant());
         }
     }
@@ -272,8 +282,11 @@ public final class RuntimeSweep implements AutoCloseable {
             String ns = c.label(POD_NAMESPACE);
             String pod = c.label(POD_NAME);
             String name = c.label(CONTAINER_NAME);
+            // the init's parent only if it is a shim: a dead init's pid reused, or an init reparented, names another
+            // process (then the rule looks for the shim by the sandbox's -id)
             CanaryObservation.Task shim = u.initPid() <= 0 ? null
-                    : ProcTasks.task(host, ProcTasks.parent(host, u.initPid())).orElse(null);
+                    : ProcTasks.task(host, ProcTasks.parent(host, u.initPid()))
+                    .filter(t -> io.execguard.host.RuntimeNames.isShim(t.comm())).orElse(null);
             out.add(new RuntimeCallObservation.Unanswered(c.id(), c.podSandboxId(), c.label(POD_UID),
                     ns == null || pod == null ? null : ns + "/" + pod, name != null ? name : c.name(), u.call(),
                     Duration.between(u.since(), now).toMillis() / 1000.0, u.calls(), shim));
