@@ -81,9 +81,8 @@ class CanaryNodeIT {
     @Test
     @Order(1)
     void twoHundredCanariesOnAHealthyNodeGiveNoFinding() throws Exception {
-        Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
-                .get(0);
-        String cid = probe.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
+        Pod probe = probePod();
+        String cid = NodeRelease.containerId(probe);
         long jvm = NodeRelease.containerInit(cid);
         long shim = ProcessHandle.of(jvm).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElseThrow();
         long containerd = Long.parseLong(Files.readString(e2e.dir().resolve("node").resolve("containerd.pid")).strip());
@@ -131,14 +130,9 @@ class CanaryNodeIT {
     @Test
     @Order(2)
     void aFrozenShimGivesExecPathStuckAtTheShimAndTheNextCanaryClearsIt() throws Exception {
-        Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
-                .get(0);
-        String cid = probe.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
-        long jvm = NodeRelease.containerInit(cid);
-        long shim = ProcessHandle.of(jvm).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElseThrow();
-        String shimCmd = Files.readString(Path.of("/proc/" + shim + "/cmdline")).replace('\0', ' ');
-        assertTrue(shimCmd.contains("containerd-shim") && shimCmd.contains(e2e.dir().toString()),
-                "the probe's parent is this node's shim: " + shimCmd);
+        Pod probe = probePod();
+        String cid = NodeRelease.containerId(probe);
+        long shim = chart.shimOf(cid); // the probe's parent, checked to be this node's shim
         assertTrue(canaryFindings(chart.report()).isEmpty(), "no canary finding before: " + canaryFindings(chart.report()));
         ReportedFinding stuck;
         Map<String, Double> m0 = chart.metrics();
@@ -237,9 +231,8 @@ class CanaryNodeIT {
     void aCanaryStuckInRuncInitOnAHungMountIsLinkedToTheStuckRuntimeInit() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Lab.which("bindfs").isPresent() && Lab.which("gcc").isPresent(),
                 "bindfs and gcc are needed");
-        Pod probe = admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems()
-                .get(0);
-        String cid = probe.getStatus().getContainerStatuses().get(0).getContainerID().replace("containerd://", "");
+        Pod probe = probePod();
+        String cid = NodeRelease.containerId(probe);
         long jvm = NodeRelease.containerInit(cid);
         chart.awaitReport(Duration.ofSeconds(30), "no canary finding before", x -> canaryFindings(x).isEmpty());
         try (Cleanup local = new Cleanup("CanaryNodeIT.runcInit")) {
@@ -347,6 +340,11 @@ class CanaryNodeIT {
             }
             return Double.NaN;
         }
+    }
+
+    /** The probe's pod on the node (the DaemonSet's one). */
+    static Pod probePod() {
+        return admin.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "probe").list().getItems().get(0);
     }
 
     static List<ReportedFinding> canaryFindings(NodeExecHealth r) {
