@@ -96,10 +96,10 @@ final class ProbeRun {
             Thread publish = daemon(publisher::runLoop, "publish");
             try (HealthServer health = new HealthServer(config.metricsPort(), metrics, loop::healthy, loop::ready,
                     loop::healthDetail)) {
-                LOG.info("node {}: probing {} every {}s, heartbeat {}s, metrics on :{}; repairs (when a policy "
-                        + "enables them) signal with {}", config.nodeName(), config.hostRoot(),
+                LOG.info("node {}: probing {} every {}s, heartbeat {}s, metrics on :{}; tasks read with {}; "
+                        + "repairs (when a policy enables them) signal with {}", config.nodeName(), config.hostRoot(),
                         config.scanInterval().toSeconds(), config.heartbeat().toSeconds(), health.port(),
-                        Signals.mechanism());
+                        HostReader.walkMechanism(), Signals.mechanism());
                 scans.scheduleWithFixedDelay(loop::runOnce, 0, config.scanInterval().toMillis(),
                         TimeUnit.MILLISECONDS);
                 publish.start();

@@ -7,7 +7,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SecureDirectoryStream;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,7 +34,6 @@ public final class HostReader {
 
     /** Relative names the cheap pass resolves against every task's directory (parsed once, not per task). */
     private static final Path STAT = Path.of("stat");
-    private static final Path TASK = Path.of("task");
 
     private final HostPaths paths;
     private final DeadlineReader slow;
@@ -59,6 +57,11 @@ public final class HostReader {
         this.clock = clock;
     }
 
+    /** How the cheap pass reads tasks in this runtime (NIO, or the foreign-function API on Java 22+), for logs. */
+    public static String walkMechanism() {
+        return ProcWalks.mechanism();
+    }
+
     /** Cheap-pass record of a task that deserves a closer look. */
     private record Seen(int pid, ProcStat process, List<ProcStat> threads) {
     }
@@ -75,15 +78,9 @@ public final class HostReader {
         List<Seen> ttyOwners = new ArrayList<>();
         Set<String> runtimes = new TreeSet<>();
         int tasks = 0;
-        try (DirectoryStream<Path> pids = Files.newDirectoryStream(proc)) {
-            SecureDirectoryStream<Path> at = pids instanceof SecureDirectoryStream<Path> sds ? sds : null;
-            for (Path pidDir : pids) {
-                Path name = pidDir.getFileName();
-                int pid = parsePid(name.toString());
-                if (pid < 0) {
-                    continue;
-                }
-                ProcStat ps = readStat(at, name, pidDir, warnings);
+        try (ProcWalk walk = ProcWalks.open(proc, procfs, buf)) {
+            for (int pid = walk.nextPid(); pid >= 0; pid = walk.nextPid()) {
+                ProcStat ps = parsed(walk.readStat(pid), pid, pid, warnings);
                 if (ps == null) {
                     continue;
                 }
@@ -104,7 +101,12 @@ public final class HostReader {
                 threads.add(ps);
                 boolean suspect = suspect(ps) || RuntimeNames.isRunc(ps.comm());
                 if (ps.numThreads() > 1) {
-                    for (ProcStat ts : readOtherThreads(at, pidDir, name, pid, warnings)) {
+                    int n = listTasks(walk, pid, warnings);
+                    for (int i = 0; i < n; i++) {
+                        ProcStat ts = parsed(walk.readTaskStat(i), pid, walk.tid(i), warnings);
+                        if (ts == null) {
+                            continue;
+                        }
                         tasks++;
                         threads.add(ts);
                         if (ts.state() == 'R') {
@@ -180,29 +182,38 @@ public final class HostReader {
         return s.state() == 'D' || s.exiting() || (s.pending() & ThreadSnapshot.SIGKILL_BIT) != 0;
     }
 
-    private List<ProcStat> readOtherThreads(SecureDirectoryStream<Path> at, Path pidDir, Path name, int pid,
-                                            List<String> warnings) {
-        List<ProcStat> out = new ArrayList<>();
-        try (DirectoryStream<Path> tids = at != null ? at.newDirectoryStream(name.resolve(TASK))
-                : Files.newDirectoryStream(pidDir.resolve(TASK))) {
-            SecureDirectoryStream<Path> tat = tids instanceof SecureDirectoryStream<Path> sds ? sds : null;
-            for (Path tidDir : tids) {
-                Path tidName = tidDir.getFileName();
-                int tid = parsePid(tidName.toString());
-                if (tid < 0 || tid == pid) {
-                    continue;
-                }
-                ProcStat ts = readStat(tat, tidName, tidDir, warnings);
-                if (ts != null) {
-                    out.add(ts);
-                }
-            }
-        } catch (NoSuchFileException e) {
-            // process exited between listing and reading
-        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
-            warnings.add("cannot list " + pidDir.resolve("task") + ": " + e.getMessage());
+    /** The tasks of {@code pid} listed by {@code walk} (0 when it is gone or cannot be listed: a warning). */
+    private int listTasks(ProcWalk walk, int pid, List<String> warnings) {
+        try {
+            return Math.max(0, walk.listTasks(pid));
+        } catch (IOException | RuntimeException e) {
+            warnings.add("cannot list " + paths.proc().resolve(pid + "/task") + ": " + e.getMessage());
+            return 0;
         }
-        return out;
+    }
+
+    /**
+     * The {@code stat} read by the walk ({@code len} bytes in {@link #buf}, or {@link ProcWalk#GONE} or
+     * {@link ProcWalk#UNREADABLE}) parsed; null, with a warning unless the task is gone, when it cannot be.
+     */
+    private ProcStat parsed(int len, int pid, int tid, List<String> warnings) {
+        if (len < 0) {
+            if (len == ProcWalk.UNREADABLE) {
+                warnings.add("cannot read " + statPath(pid, tid) + " (not a readable file); skipped");
+            }
+            return null;
+        }
+        try {
+            return ProcStat.parse(buf, len);
+        } catch (ProcParseException e) {
+            warnings.add(statPath(pid, tid) + ": " + e.getMessage() + "; skipped");
+            return null;
+        }
+    }
+
+    private Path statPath(int pid, int tid) {
+        Path dir = paths.proc().resolve(Integer.toString(pid));
+        return (tid == pid ? dir : dir.resolve("task").resolve(Integer.toString(tid))).resolve(STAT);
     }
 
     private ProcessSnapshot readDeep(Seen s, String parentComm, double uptime, long nowMillis, CpuClocks clocks,
@@ -551,18 +562,9 @@ public final class HostReader {
         }
     }
 
-    /** The {@code stat} of the task directory {@code dir}, by its full path. */
+    /** The {@code stat} of the task directory {@code dir}, by its full path (the cheap pass reads through {@link ProcWalk}). */
     private ProcStat readStat(Path dir, List<String> warnings) {
-        return readStat(null, null, dir, warnings);
-    }
-
-    /**
-     * The {@code stat} of the task directory {@code dir}, which is {@code name} in the open directory {@code at}
-     * (then opened relative to it, {@code openat}: the kernel looks up two names, not the whole path from the
-     * root, nor the task by its pid again), or by its full path where {@code at} is null.
-     */
-    private ProcStat readStat(SecureDirectoryStream<Path> at, Path name, Path dir, List<String> warnings) {
-        int len = at == null ? readInto(dir.resolve(STAT)) : readInto(at, name.resolve(STAT), dir);
+        int len = readInto(dir.resolve(STAT));
         if (len < 0) {
             if (len == -2) {
                 warnings.add("cannot read " + dir.resolve(STAT) + " (not a readable file); skipped");
@@ -602,20 +604,6 @@ public final class HostReader {
         }
     }
 
-    /** {@link #readInto(Path)} of the {@code stat} {@code relative} to {@code at}, whose task directory is {@code dir}. */
-    private int readInto(SecureDirectoryStream<Path> at, Path relative, Path dir) {
-        if (!procfs && !isRegular(at, relative)) {
-            return Files.exists(dir.resolve(STAT), java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
-        }
-        try (java.nio.channels.SeekableByteChannel in = at.newByteChannel(relative, READ_ONLY)) {
-            return readAll(in);
-        } catch (NoSuchFileException e) {
-            return Files.exists(dir.resolve(STAT), java.nio.file.LinkOption.NOFOLLOW_LINKS) ? -2 : -1;
-        } catch (IOException | RuntimeException e) {
-            return -2;
-        }
-    }
-
     private int readAll(java.nio.channels.ReadableByteChannel in) throws IOException {
         bufView.clear();
         int total = 0;
@@ -627,18 +615,6 @@ public final class HostReader {
             }
         }
         return total;
-    }
-
-    private static final Set<java.nio.file.OpenOption> READ_ONLY = Set.of(java.nio.file.StandardOpenOption.READ);
-
-    /** {@link #isRegular(Path)} of a name relative to an open directory ({@code fstatat}, links followed). */
-    private static boolean isRegular(SecureDirectoryStream<Path> at, Path relative) {
-        try {
-            return at.getFileAttributeView(relative, java.nio.file.attribute.BasicFileAttributeView.class)
-                    .readAttributes().isRegularFile();
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
     }
 
     /** Whether {@code dir} is on a procfs mount, as the mount table says; false when that cannot be told. */
