@@ -22,6 +22,8 @@
 #   1. writes a synthetic busy node (io.execguard.bench.BusyNode, cgroup v2) under /dev/shm,
 #   2. in-process scan: `execguard bench --host-root TREE` (CPU per scan of the process) against
 #      hack/measure/readfiles.c reading the same files (the list is what strace saw the scan open),
+#   2b. the same on the real /proc made busy by hack/measure/threads.c (N real tasks in processes of THREADS_PER=10
+#      threads), against readfiles.c of the same stat files and hack/measure/walkproc.c (lists and reads, in C),
 #   3. cold: `execguard scan --host-root /` once (JVM start to exit) against `ps -eLo pid,tid,stat,wchan`, both on
 #      the real /proc made busy by hack/measure/threads.c (N real tasks; ps cannot read a synthetic tree),
 #      CPU (user + sys) of each,
@@ -74,6 +76,7 @@ if [[ $JVM_FLAGS == *-XX:AOTCache=* ]]; then
   fi
 fi
 gcc -O2 -o "$WORK/readfiles" hack/measure/readfiles.c
+gcc -O2 -o "$WORK/walkproc" hack/measure/walkproc.c
 gcc -O2 -pthread -o "$WORK/threads" hack/measure/threads.c
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -124,6 +127,27 @@ for N in $TASKS; do
   j_cpu=$(echo "$B" | awk '{print $7}'); j_wall=$(echo "$B" | awk '{print $5}')
   echo "in-process scan: $j_cpu ms CPU/scan ($j_wall ms wall median)  |  C reader of the same $(wc -l <"$WORK/files") files: $c_cpu ms CPU  =>  $(ratio "$j_cpu" "$c_cpu")x   [goal <= 1.1x; was 1.3-1.45x] (load $(load))"
   SUMMARY[$N,scan]="$(ratio "$j_cpu" "$c_cpu")x"
+
+  # 2b. in-process scan against both C baselines on the real /proc, made busy with N real tasks in processes of
+  #     THREADS_PER threads (a node's shape): there the scan reads procfs as on a node (on Java 22+ through the
+  #     foreign-function walk, which the synthetic tree above does not use: it is not a procfs)
+  pid_max=$(cat /proc/sys/kernel/pid_max); used=$( (ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null || true) | wc -l)
+  want=$N; cap=$(( (pid_max - used) / 2 )); [ "$want" -gt "$cap" ] && want=$cap
+  coproc REALTASKS { "$WORK/threads" "$want" "${THREADS_PER:-10}"; }
+  read -r _ready made <&"${REALTASKS[0]}"
+  for p in /proc/[0-9]*; do
+    echo "$p/stat"
+    for t in "$p"/task/[0-9]*; do [ "${t##*/}" = "${p##*/}" ] || echo "$t/stat"; done
+  done >"$WORK/realfiles" 2>/dev/null
+  C=$("$WORK/readfiles" "$WORK/realfiles" 21); c_cpu=$(echo "$C" | sed 's/.*median_cpu_ms \([0-9.]*\).*/\1/')
+  W=$("$WORK/walkproc" /proc 21); w_cpu=$(echo "$W" | sed 's/.*median_cpu_ms \([0-9.]*\).*/\1/')
+  # shellcheck disable=SC2086
+  B=$("$JAVA" $JVM_FLAGS -Xmx$(( (16 << 20) + N * 1024 )) -jar "$JAR" bench --only-host-root --host-root / \
+    --warmup 10 --runs 21 | awk '$1 == "host" {print}')
+  j_cpu=$(echo "$B" | awk '{print $7}'); j_wall=$(echo "$B" | awk '{print $5}')
+  eval "exec ${REALTASKS[1]}>&-"; wait "$REALTASKS_PID" 2>/dev/null || true
+  echo "in-process scan of the real /proc ($(wc -l <"$WORK/realfiles") stat files, $made tasks the helper's): $j_cpu ms CPU/scan ($j_wall ms wall median)  |  C reader of the same files: $c_cpu ms  =>  $(ratio "$j_cpu" "$c_cpu")x  |  C walk of /proc (lists and reads): $w_cpu ms  =>  $(ratio "$j_cpu" "$w_cpu")x   [goal <= 1.1x] (load $(load))"
+  SUMMARY[$N,realscan]="$(ratio "$j_cpu" "$c_cpu")x ($(ratio "$j_cpu" "$w_cpu")x the C walk)"
 
   # 3. cold scan against ps, both on the real /proc with N real tasks (one helper process of N-1 sleeping
   #    threads, for the few seconds this takes: ps cannot read a synthetic tree)
@@ -193,5 +217,5 @@ done
 echo
 echo "=== summary ($JVM_FLAGS)"
 for N in $TASKS; do
-  echo "$N tasks: ${SUMMARY[$N,loop]}; in-process scan ${SUMMARY[$N,scan]:-not run} C; cold scan ${SUMMARY[$N,cold]:-not run} ps"
+  echo "$N tasks: ${SUMMARY[$N,loop]}; in-process scan ${SUMMARY[$N,scan]:-not run} C (synthetic tree), ${SUMMARY[$N,realscan]:-not run} C (real /proc); cold scan ${SUMMARY[$N,cold]:-not run} ps"
 done
