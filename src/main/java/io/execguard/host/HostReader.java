@@ -71,56 +71,12 @@ public final class HostReader {
         double uptime = readUptime();
         Path proc = paths.proc();
         procfs = isProcfs(proc);
-        PidComms comms = new PidComms();
         CpuClocks clocks = this.clocks;
         clocks.newRead();
-        Map<Integer, Seen> suspects = new java.util.LinkedHashMap<>();
-        List<Seen> ttyOwners = new ArrayList<>();
-        Set<String> runtimes = new TreeSet<>();
-        int tasks = 0;
+        CheapPass pass = new CheapPass(clocks, warnings);
         try (ProcWalk walk = ProcWalks.open(proc, procfs, buf)) {
             for (int pid = walk.nextPid(); pid >= 0; pid = walk.nextPid()) {
-                ProcStat ps = parsed(walk.readStat(pid), pid, pid, warnings);
-                if (ps == null) {
-                    continue;
-                }
-                tasks++;
-                comms.put(pid, ps.comm());
-                if (ps.state() == 'R') {
-                    clocks.runnable(ps.processor(), pid, pid);
-                }
-                if (ps.kernelThread()) {
-                    continue;
-                }
-                if (RuntimeNames.isDaemon(ps.comm())) {
-                    runtimes.add(ps.comm());
-                } else if (RuntimeNames.isShim(ps.comm())) {
-                    runtimes.add("containerd-shim".equals(ps.comm()) ? "containerd-shim" : ps.comm());
-                }
-                List<ProcStat> threads = new ArrayList<>(Math.max(1, ps.numThreads()));
-                threads.add(ps);
-                boolean suspect = suspect(ps) || RuntimeNames.isRunc(ps.comm());
-                if (ps.numThreads() > 1) {
-                    int n = listTasks(walk, pid, warnings);
-                    for (int i = 0; i < n; i++) {
-                        ProcStat ts = parsed(walk.readTaskStat(i), pid, walk.tid(i), warnings);
-                        if (ts == null) {
-                            continue;
-                        }
-                        tasks++;
-                        threads.add(ts);
-                        if (ts.state() == 'R') {
-                            clocks.runnable(ts.processor(), pid, ts.tid());
-                        }
-                        suspect |= suspect(ts);
-                    }
-                }
-                Seen seen = new Seen(pid, ps, threads);
-                if (suspect) {
-                    suspects.put(pid, seen);
-                } else if (ps.ttyNr() != 0) {
-                    ttyOwners.add(seen);
-                }
+                pass.process(walk, pid);
             }
         } catch (NoSuchFileException e) {
             throw new HostUnreadableException(proc + " does not exist: is --host-root the host's root?");
@@ -129,10 +85,14 @@ public final class HostReader {
         } catch (java.nio.file.DirectoryIteratorException e) {
             warnings.add("listing " + proc + " failed part way (" + e.getCause().getMessage() + "); scanned what was listed");
         }
-        if (tasks == 0) {
+        if (pass.tasks == 0) {
             throw new HostUnreadableException(proc + " holds no processes: is procfs mounted there?");
         }
-        for (Seen s : ttyOwners) {
+        PidComms comms = pass.comms;
+        Map<Integer, Seen> suspects = pass.suspects;
+        Set<String> runtimes = pass.runtimes;
+        int tasks = pass.tasks;
+        for (Seen s : pass.ttyOwners) {
             String parent = comms.get(s.process().ppid());
             if (parent != null && RuntimeNames.isShim(parent)) {
                 suspects.putIfAbsent(s.pid(), s);
@@ -154,6 +114,69 @@ public final class HostReader {
         Map<Integer, Long> inits = runtimes.isEmpty() ? Map.of() : readContainerInits(warnings);
         return new HostSnapshot(host, List.copyOf(processes), pids, Map.copyOf(mounts), readFuseConnections(),
                 tasks, List.copyOf(warnings), slow.outstanding(), inits);
+    }
+
+    /**
+     * One scan's cheap pass, a process at a time: its own method so that the JIT compiles it after a few hundred
+     * processes of the first scan (the scan's loop itself runs once per interval and would stay interpreted).
+     */
+    private final class CheapPass {
+        private final CpuClocks clocks;
+        private final List<String> warnings;
+        private final PidComms comms = new PidComms();
+        private final Map<Integer, Seen> suspects = new java.util.LinkedHashMap<>();
+        private final List<Seen> ttyOwners = new ArrayList<>();
+        private final Set<String> runtimes = new TreeSet<>();
+        private int tasks;
+
+        CheapPass(CpuClocks clocks, List<String> warnings) {
+            this.clocks = clocks;
+            this.warnings = warnings;
+        }
+
+        void process(ProcWalk walk, int pid) {
+            ProcStat ps = parsed(walk.readStat(pid), pid, pid, warnings);
+            if (ps == null) {
+                return;
+            }
+            tasks++;
+            comms.put(pid, ps.comm());
+            if (ps.state() == 'R') {
+                clocks.runnable(ps.processor(), pid, pid);
+            }
+            if (ps.kernelThread()) {
+                return;
+            }
+            if (RuntimeNames.isDaemon(ps.comm())) {
+                runtimes.add(ps.comm());
+            } else if (RuntimeNames.isShim(ps.comm())) {
+                runtimes.add("containerd-shim".equals(ps.comm()) ? "containerd-shim" : ps.comm());
+            }
+            List<ProcStat> threads = new ArrayList<>(Math.max(1, ps.numThreads()));
+            threads.add(ps);
+            boolean suspect = suspect(ps) || RuntimeNames.isRunc(ps.comm());
+            if (ps.numThreads() > 1) {
+                int n = listTasks(walk, pid, warnings);
+                for (int i = 0; i < n; i++) {
+                    ProcStat ts = parsed(walk.readTaskStat(i), pid, walk.tid(i), warnings);
+                    if (ts == null) {
+                        continue;
+                    }
+                    tasks++;
+                    threads.add(ts);
+                    if (ts.state() == 'R') {
+                        clocks.runnable(ts.processor(), pid, ts.tid());
+                    }
+                    suspect |= suspect(ts);
+                }
+            }
+            Seen seen = new Seen(pid, ps, threads);
+            if (suspect) {
+                suspects.put(pid, seen);
+            } else if (ps.ttyNr() != 0) {
+                ttyOwners.add(seen);
+            }
+        }
     }
 
     /** Identity and progress of one thread, for the confirmation re-read. */

@@ -96,7 +96,13 @@ final class NativeProcWalk implements ProcWalk {
         byte[] path = proc.toString().getBytes(StandardCharsets.UTF_8);
         MemorySegment.copy(path, 0, name, ValueLayout.JAVA_BYTE, 0, path.length);
         name.set(ValueLayout.JAVA_BYTE, path.length, (byte) 0);
-        int fd = openAt(Native.AT_FDCWD);
+        int fd;
+        try {
+            fd = openAt(Native.AT_FDCWD);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
         if (fd < 0) {
             int errno = errno();
             arena.close();
@@ -322,8 +328,11 @@ final class NativeProcWalk implements ProcWalk {
 
     @Override
     public void close() {
-        closeTasks();
-        closeFd(procFd);
-        arena.close();
+        try {
+            closeTasks();
+            closeFd(procFd);
+        } finally {
+            arena.close();
+        }
     }
 }
