@@ -23,6 +23,8 @@
 #   EXECGUARD_CLUSTER_DIR   state (certificates, etcd data, logs, PIDs); default /tmp/execguard-cluster
 #   EXECGUARD_CLUSTER_PORT  the API server's port on 127.0.0.1; default 16443. etcd uses PORT+1 (client)
 #                           and PORT+2 (peer); the controller manager serves nothing.
+#   EXECGUARD_APISERVER_PROFILING  true: the API server serves /debug/pprof (OperatorScaleKubeIT
+#                           -Dexecguard.scale.pprof=DIR); default false
 #   EXECGUARD_KUBE_BIN      use binaries from this folder instead of building them
 #   EXECGUARD_NODE_NAME     the node's name (default execguard-node); the kubelet serves on PORT+3
 set -euo pipefail
@@ -143,7 +145,7 @@ start_apiserver() { # bin
     --kubelet-client-key "$dir/pki/apiserver-kubelet-client.key" \
     --kubelet-preferred-address-types InternalIP \
     --enable-admission-plugins NodeRestriction \
-    --allow-privileged=true --profiling=false --v=1
+    --allow-privileged=true --profiling="${EXECGUARD_APISERVER_PROFILING:-false}" --v=1
 }
 
 # Only the API server: SIGTERM to its recorded PID, SIGKILL 2 s later (it stops listening at once but then

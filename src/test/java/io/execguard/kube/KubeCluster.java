@@ -365,6 +365,40 @@ public final class KubeCluster {
         }
     }
 
+    /**
+     * Starts a CPU profile of the API server ({@code /debug/pprof/profile}, needs the server started with
+     * {@code EXECGUARD_APISERVER_PROFILING=true}) for {@code seconds}, written to {@code out} by the cluster's
+     * kubectl as admin. The server runs one CPU profile at a time: wait for the returned process before the next.
+     */
+    public Process startCpuProfile(int seconds, Path out) {
+        try {
+            Files.createDirectories(out.toAbsolutePath().getParent());
+            return new ProcessBuilder(bin.resolve("kubectl").toString(), "--kubeconfig", kubeconfig.toString(),
+                    "--request-timeout", (seconds + 30) + "s", "get", "--raw",
+                    "/debug/pprof/profile?seconds=" + seconds)
+                    .redirectOutput(out.toFile())
+                    .redirectError(out.resolveSibling(out.getFileName() + ".err").toFile()).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * CPU seconds (user + system) a control-plane process of this cluster has used so far ({@code etcd},
+     * {@code kube-apiserver}, {@code kube-controller-manager}: the PID file hack/cluster.sh keeps next to the
+     * kubeconfig), from /proc; NaN when it cannot be read (not Linux, another machine). Diff two readings.
+     */
+    public double cpuSeconds(String process) {
+        try {
+            String pid = Files.readString(kubeconfig.toAbsolutePath().getParent().resolve(process + ".pid")).trim();
+            String stat = Files.readString(Path.of("/proc", pid, "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime; USER_HZ 100 on Linux
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
     private static final Pattern REQUEST_TOTAL = Pattern.compile("^apiserver_request_total\\{([^}]*)} ([0-9.e+]+)$");
 
     /**

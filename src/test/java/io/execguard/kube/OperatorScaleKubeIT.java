@@ -76,6 +76,15 @@ class OperatorScaleKubeIT {
     static final String BACKEND = System.getProperty("execguard.scale.backend", "scattered");
     static final String POLICY = "a-scale-bench";
     static final String TRIVIAL_ANNOTATION = "bench.execguard.io/trivial";
+    /**
+     * {@code -Dexecguard.scale.pprof=DIR}: a CPU profile of the API server in each phase (both floors for
+     * {@link #FLOOR_PROFILE_SECONDS} from their start, the operator for {@link #OPERATOR_PROFILE_SECONDS} from its
+     * first reconcile), written to DIR as {@code apiserver-PHASE-BACKEND-NODES.pprof}; read them with
+     * {@code go tool pprof -top -cum FILE}. Needs the cluster started with {@code EXECGUARD_APISERVER_PROFILING=true}.
+     */
+    static final String PPROF = System.getProperty("execguard.scale.pprof", "");
+    static final int FLOOR_PROFILE_SECONDS = 15;
+    static final int OPERATOR_PROFILE_SECONDS = 20;
 
     /**
      * The operator's JVM as the chart runs it: {@code operator.jvmOptions} of values.yaml, and the container's
@@ -100,12 +109,18 @@ class OperatorScaleKubeIT {
             List<String> out = new ArrayList<>();
             out.add("-XX:MaxRAM=" + memoryLimit.replace("Mi", "m").replace("Gi", "g"));
             out.addAll(options);
+            // -Dexecguard.scale.operator.jvmExtra="...": flags after the chart's (the later one wins), to compare
+            String extra = System.getProperty("execguard.scale.operator.jvmExtra", "").trim();
+            if (!extra.isEmpty()) {
+                out.addAll(List.of(extra.split("\\s+")));
+            }
             return out;
         }
 
         @Override
         public String toString() {
-            return "chart jvmOptions, memory limit " + memoryLimit;
+            String extra = System.getProperty("execguard.scale.operator.jvmExtra", "").trim();
+            return "chart jvmOptions" + (extra.isEmpty() ? "" : " + " + extra) + ", memory limit " + memoryLimit;
         }
     }
 
@@ -158,7 +173,10 @@ class OperatorScaleKubeIT {
         // the floors: a trivial JOSDK reconciler over the same objects, in this JVM, written two ways
         Map<String, double[]> f1 = cluster.flowControl();
         Map<String, double[]> d1 = cluster.requestDurations();
+        Cpu cpu1 = Cpu.now();
+        Process prof = profile("floor-patch", FLOOR_PROFILE_SECONDS);
         Floor patchOnly = floor(Floor.Kind.PatchOnly);
+        Cpu cpu2a = Cpu.now();
         Map<String, Long> r2a = cluster.requestsByVerb(null);
         Map<String, double[]> f2a = cluster.flowControl();
         Map<String, double[]> d2a = cluster.requestDurations();
@@ -167,15 +185,29 @@ class OperatorScaleKubeIT {
         figure("  its requests in the API server's flow control, by priority level", "%s",
                 KubeCluster.flowControlDiff(f1, f2a));
         figure("  the API server's time for them", "%s", KubeCluster.durationDiff(d1, d2a));
+        figure("  control-plane CPU for them", "%s", cpu1.until(cpu2a, total(diff(r1, r2a))));
+        awaitProfile(prof);
+        Cpu cpu2b = Cpu.now();
+        Map<String, Long> r2b = cluster.requestsByVerb(null);
+        Map<String, double[]> f2b = cluster.flowControl();
+        Map<String, double[]> d2b = cluster.requestDurations();
+        prof = profile("floor-getpatch", FLOOR_PROFILE_SECONDS);
         Floor getPatch = floor(Floor.Kind.GetPatch);
+        Cpu cpu2 = Cpu.now();
         Map<String, Long> r2 = cluster.requestsByVerb(null);
         Map<String, double[]> f2 = cluster.flowControl();
         Map<String, double[]> d2 = cluster.requestDurations();
         figure("trivial reconciler as issue #11 measured it (withName(name).patch: GET + patch per unhealthy Node)",
-                "converged in %.1f s, %s", getPatch.secs(), diff(r2a, r2));
+                "converged in %.1f s, %s", getPatch.secs(), diff(r2b, r2));
         figure("  its requests in the API server's flow control, by priority level", "%s",
-                KubeCluster.flowControlDiff(f2a, f2));
-        figure("  the API server's time for them", "%s", KubeCluster.durationDiff(d2a, d2));
+                KubeCluster.flowControlDiff(f2b, f2));
+        figure("  the API server's time for them", "%s", KubeCluster.durationDiff(d2b, d2));
+        figure("  control-plane CPU for them", "%s", cpu2b.until(cpu2, total(diff(r2b, r2))));
+        awaitProfile(prof);
+        Cpu cpu3a = Cpu.now();  // before the operator starts: its CPU counts from 0
+        Map<String, Long> r3a = cluster.requestsByVerb(null);
+        f2 = cluster.flowControl();
+        d2 = cluster.requestDurations();
 
         // the real operator process, chart RBAC (its service account's token), the chart's heap
         String token = cluster.token(admin, "execguard", "execguard-operator");
@@ -185,6 +217,10 @@ class OperatorScaleKubeIT {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(CHART_JVM.flags());
         cmd.add("-Xlog:gc:file=" + dir.resolve("operator-gc-" + BACKEND + "-" + NODES + ".log") + ":uptime"); // pauses
+        if (!PPROF.isBlank()) { // the operator's own CPU by method: jfr view hot-methods DIR/operator-....jfr
+            cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
+                    + Path.of(PPROF, "operator-" + BACKEND + "-" + NODES + ".jfr").toAbsolutePath());
+        }
         cmd.addAll(List.of("-jar", System.getProperty("execguard.jar"), "operator"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("operator.log").toFile());
@@ -200,25 +236,35 @@ class OperatorScaleKubeIT {
             Files.writeString(timeline, "# s reconciles reconcile_s gather_s node_s report_s event_s snapshots "
                     + "snapshot_s writes held\n");
             sampler.scheduleAtFixedRate(() -> m.sample(timeline, to), 1, 2, TimeUnit.SECONDS);
+            java.util.concurrent.atomic.AtomicReference<Process> opProf = new java.util.concurrent.atomic.AtomicReference<>();
             KubeCluster.await(Duration.ofMinutes(15), "the operator to reconcile every report once and settle",
-                    () -> operator.isAlive() && m.settled(NODES));
+                    () -> {
+                        if (!PPROF.isBlank() && opProf.get() == null && m.value("execguard_reconciles_total") > 0) {
+                            opProf.set(profile("operator", OPERATOR_PROFILE_SECONDS));
+                        }
+                        return operator.isAlive() && m.settled(NODES);
+                    });
             double opSecs = secs(to) - Metrics.SETTLE.toSeconds();
+            Cpu cpu3 = Cpu.now(operator);
             Map<String, Long> r3 = cluster.requestsByVerb(null);
             Map<String, Long> c3 = cluster.requestsBy("code", null);
             figure("execguard operator (process, chart RBAC, " + CHART_JVM + ")", "converged in %.1f s, %s, writes %d",
-                    opSecs, diff(r2, r3), m.writes());
+                    opSecs, diff(r3a, r3), m.writes());
             figure("  its requests in the API server's flow control, by priority level", "%s",
                     KubeCluster.flowControlDiff(f2, cluster.flowControl()));
             figure("  the API server's time for them", "%s", KubeCluster.durationDiff(d2, cluster.requestDurations()));
+            figure("  control-plane CPU for them (until settled, " + Metrics.SETTLE.toSeconds() + " s idle included)",
+                    "%s", cpu3a.until(cpu3, total(diff(r3a, r3))));
+            awaitProfile(opProf.get());
             figure("operator reconciles until settled", "%s", m.sample(null, to));
             Map<String, Long> refused = diff(c1, c3);
             refused.keySet().removeIf(code -> code.startsWith("2") || code.equals("total"));
             figure("responses other than 2xx while the trivial reconciler and the operator ran", "%s", refused);
-            long opRequests = total(diff(r2, r3));
+            long opRequests = total(diff(r3a, r3));
             figure("ratio operator/trivial (one patch)", "time %.2f×, requests %.2f×", opSecs / patchOnly.secs(),
                     (double) opRequests / total(diff(r1, r2a)));
             figure("ratio operator/trivial as issue #11 measured it (GET + patch)", "time %.2f×, requests %.2f×",
-                    opSecs / getPatch.secs(), (double) opRequests / total(diff(r2a, r2)));
+                    opSecs / getPatch.secs(), (double) opRequests / total(diff(r2b, r2)));
             figure("operator heap after full GC", "%s", heap(operator.pid()));
 
             // second pass: every report re-decided on resync, nothing changed, nothing written
@@ -259,6 +305,80 @@ class OperatorScaleKubeIT {
             if (!operator.waitFor(20, TimeUnit.SECONDS)) {
                 operator.destroyForcibly();
             }
+        }
+    }
+
+    /**
+     * CPU seconds used so far by the API server and etcd (from /proc; NaN elsewhere), this test JVM (the floors and
+     * its informers), the operator's process (0 when not running), and the whole machine (busy and total, from
+     * /proc/stat), so that a phase says whether the server, the client or the machine was the bound.
+     */
+    record Cpu(long nanos, double apiserver, double etcd, double testJvm, double operator, double machineBusy,
+               double machineTotal) {
+        static Cpu now() {
+            return now(null);
+        }
+
+        static Cpu now(Process operator) {
+            double[] machine = machine();
+            return new Cpu(System.nanoTime(), cluster.cpuSeconds("kube-apiserver"), cluster.cpuSeconds("etcd"),
+                    cpuOf(ProcessHandle.current()), operator == null ? 0 : cpuOf(operator.toHandle()), machine[0],
+                    machine[1]);
+        }
+
+        private static double cpuOf(ProcessHandle p) {
+            return p.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
+        }
+
+        /** Busy and total CPU seconds of all CPUs since boot (USER_HZ 100). */
+        private static double[] machine() {
+            try {
+                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                double total = 0;
+                for (int i = 1; i < f.length && i <= 8; i++) {
+                    total += Long.parseLong(f[i]);
+                }
+                double idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+                return new double[] {(total - idle) / 100.0, total / 100.0};
+            } catch (IOException | RuntimeException e) {
+                return new double[] {Double.NaN, Double.NaN};
+            }
+        }
+
+        String until(Cpu later, long requests) {
+            double wall = (later.nanos - nanos) / 1e9;
+            double a = later.apiserver - apiserver;
+            double e = later.etcd - etcd;
+            double busy = later.machineBusy - machineBusy;
+            double cpus = (later.machineTotal - machineTotal) / wall;
+            return String.format("kube-apiserver %.1f s (%.1f ms a request, %.2f cores), etcd %.1f s (%.1f ms a "
+                    + "request), test JVM %.1f s, operator %.1f s (%.1f ms a request), machine %.0f %% busy of %.0f "
+                    + "CPUs (%.1f s busy in %.1f s), %d requests", a, 1000 * a / requests, a / wall, e,
+                    1000 * e / requests, later.testJvm - testJvm, later.operator - operator,
+                    1000 * (later.operator - operator) / requests, 100 * busy / (later.machineTotal - machineTotal),
+                    cpus, busy, wall, requests);
+        }
+    }
+
+    private static Process profile(String phase, int seconds) {
+        if (PPROF.isBlank()) {
+            return null;
+        }
+        return cluster.startCpuProfile(seconds, Path.of(PPROF, "apiserver-" + phase + "-" + BACKEND + "-" + NODES
+                + ".pprof"));
+    }
+
+    /** Waits for a profile of {@link #profile} to be written; says so when the server refused it. */
+    private static void awaitProfile(Process p) throws InterruptedException {
+        if (p == null) {
+            return;
+        }
+        if (!p.waitFor(90, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            figure("profile", "kubectl get --raw /debug/pprof/profile did not finish in 90 s");
+        } else if (p.exitValue() != 0) {
+            figure("profile", "kubectl get --raw /debug/pprof/profile failed (%d): is the API server started with "
+                    + "EXECGUARD_APISERVER_PROFILING=true?", p.exitValue());
         }
     }
 
