@@ -628,16 +628,7 @@ public final class HostReader {
     }
 
     private int readAll(java.nio.channels.ReadableByteChannel in) throws IOException {
-        bufView.clear();
-        int total = 0;
-        int n;
-        while (total < buf.length && (n = in.read(bufView)) > 0) {
-            total += n;
-            if (total < buf.length && buf[total - 1] == '\n') {
-                break;
-            }
-        }
-        return total;
+        return NioProcWalk.readAll(in, buf, bufView);
     }
 
     /** Whether {@code dir} is on a procfs mount, as the mount table says; false when that cannot be told. */

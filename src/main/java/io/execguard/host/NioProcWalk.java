@@ -2,6 +2,7 @@ package io.execguard.host;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
@@ -74,7 +75,7 @@ final class NioProcWalk implements ProcWalk {
     @Override
     public int readStat(int pid) {
         Path relative = Path.of(Integer.toString(pid), "stat");
-        return read(at, relative, proc.resolve(relative));
+        return read(at, relative, pid, pid);
     }
 
     /**
@@ -123,31 +124,50 @@ final class NioProcWalk implements ProcWalk {
     @Override
     public int readTaskStat(int i) {
         Path relative = Path.of(Integer.toString(tids[i])).resolve(STAT);
-        return read(taskAt, relative, proc.resolve(Integer.toString(taskPid)).resolve(TASK).resolve(relative));
+        return read(taskAt, relative, taskPid, tids[i]);
     }
 
-    private int read(SecureDirectoryStream<Path> dir, Path relative, Path full) {
-        if (!procfs && !(dir != null ? isRegular(dir, relative) : Files.isRegularFile(full))) {
-            return Files.exists(full, LinkOption.NOFOLLOW_LINKS) ? UNREADABLE : GONE;
+    /**
+     * Reads {@code relative} in {@code dir} (the task {@code tid} of {@code pid}); its full path is built only where
+     * {@code dir} is not a secure stream or the read did not succeed.
+     */
+    private int read(SecureDirectoryStream<Path> dir, Path relative, int pid, int tid) {
+        if (!procfs && !(dir != null ? isRegular(dir, relative) : Files.isRegularFile(full(pid, tid)))) {
+            return Files.exists(full(pid, tid), LinkOption.NOFOLLOW_LINKS) ? UNREADABLE : GONE;
         }
         try (SeekableByteChannel in = dir != null ? dir.newByteChannel(relative, READ_ONLY)
-                : Files.newByteChannel(full, READ_ONLY)) {
-            view.clear();
-            int total = 0;
-            int n;
-            while (total < buf.length && (n = in.read(view)) > 0) {
-                total += n;
-                if (total < buf.length && buf[total - 1] == '\n') {
-                    break;
-                }
-            }
-            return total;
+                : Files.newByteChannel(full(pid, tid), READ_ONLY)) {
+            return readAll(in, buf, view);
         } catch (NoSuchFileException e) {
             // Gone (the task exited) is silent; there but unreadable (a dangling link) is not.
-            return Files.exists(full, LinkOption.NOFOLLOW_LINKS) ? UNREADABLE : GONE;
+            return Files.exists(full(pid, tid), LinkOption.NOFOLLOW_LINKS) ? UNREADABLE : GONE;
         } catch (IOException | RuntimeException e) {
             return UNREADABLE; // a directory in its place (EISDIR), no permission
         }
+    }
+
+    /** {@code PID/stat}, or {@code PID/task/TID/stat}, under {@code proc}. */
+    private Path full(int pid, int tid) {
+        Path dir = proc.resolve(Integer.toString(pid));
+        return (tid == pid ? dir : dir.resolve(TASK).resolve(Integer.toString(tid))).resolve(STAT);
+    }
+
+    /**
+     * Reads {@code in} into {@code buf} (through {@code view}, which wraps it) and stops at a short read that ends a
+     * line — the kernel writes a {@code stat} or a sysctl in one read — or at end-of-file or a full buffer: the
+     * length read.
+     */
+    static int readAll(ReadableByteChannel in, byte[] buf, ByteBuffer view) throws IOException {
+        view.clear();
+        int total = 0;
+        int n;
+        while (total < buf.length && (n = in.read(view)) > 0) {
+            total += n;
+            if (total < buf.length && buf[total - 1] == '\n') {
+                break;
+            }
+        }
+        return total;
     }
 
     /** A name relative to an open directory is a regular file ({@code fstatat}, links followed). */
