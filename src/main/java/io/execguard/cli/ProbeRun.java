@@ -97,9 +97,10 @@ final class ProbeRun {
             try (HealthServer health = new HealthServer(config.metricsPort(), metrics, loop::healthy, loop::ready,
                     loop::healthDetail)) {
                 LOG.info("node {}: probing {} every {}s, heartbeat {}s, metrics on :{}; tasks read with {}; "
-                        + "repairs (when a policy enables them) signal with {}", config.nodeName(), config.hostRoot(),
-                        config.scanInterval().toSeconds(), config.heartbeat().toSeconds(), health.port(),
-                        HostReader.walkMechanism(), Signals.mechanism());
+                        + "CPU clocks sampled by pinning with {}; repairs (when a policy enables them) signal with {}",
+                        config.nodeName(), config.hostRoot(), config.scanInterval().toSeconds(),
+                        config.heartbeat().toSeconds(), health.port(), HostReader.walkMechanism(),
+                        HostReader.pinMechanism(), Signals.mechanism());
                 scans.scheduleWithFixedDelay(loop::runOnce, 0, config.scanInterval().toMillis(),
                         TimeUnit.MILLISECONDS);
                 publish.start();

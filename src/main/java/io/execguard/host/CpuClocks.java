@@ -15,7 +15,10 @@ import java.util.function.LongSupplier;
  * task's last run is compared with "now" on its own CPU, known from a sample of that CPU's clock:
  * <ol>
  *   <li>the reading thread's own {@code se.exec_start}, taken while it ran on that CPU ({@link #ranOn}); it is
- *       running as it reads, so this is the CPU's clock at that moment;</li>
+ *       running as it reads, so this is the CPU's clock at that moment. The reader runs where the scheduler puts
+ *       it, so the first time a read asks for a CPU it has not run on, it is held on that CPU for one sample
+ *       ({@link Pin}; Java 22+, {@code sched_setaffinity} on the reading thread — a one-shot {@code scan} that ran
+ *       only on CPU 1 otherwise sees CPU 0 through the runnable tasks or not at all);</li>
  *   <li>the latest {@code se.exec_start} of the tasks the cheap pass saw runnable there ({@link #runnable}): one
  *       runs there, the others ran moments ago. The kernel zeroes {@code exec_start} when it moves a task to
  *       another CPU ({@code migrate_task_rq_fair}), so a value above zero read while the task was on that CPU
@@ -41,6 +44,17 @@ final class CpuClocks {
         double on(int cpu, int pid, int tid);
     }
 
+    /**
+     * Takes a sample of the reader's own clock on {@code cpu} ({@link #ranOn}) with the reading thread held there
+     * for it; false when it cannot be held there (no way to pin in this runtime, a CPU outside its cpuset).
+     */
+    interface Pin {
+        boolean sample(int cpu);
+
+        /** No pinning: each CPU's clock is known only where the reader happens to run or from its runnable tasks. */
+        Pin NONE = cpu -> false;
+    }
+
     /** Runnable tasks remembered per CPU: enough that one of them is the running one or ran moments ago. */
     static final int RUNNABLE_PER_CPU = 4;
     /** How long a CPU's offset from the monotonic clock, as last seen, stands in for a sample of its own. */
@@ -49,7 +63,10 @@ final class CpuClocks {
     private static final long REPLACE_AFTER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     private final ExecStart execStart;
+    private final Pin pin;
     private final LongSupplier monotonicNanos;
+    /** The CPUs this read has tried to pin the reader to. */
+    private final java.util.BitSet pinTried = new java.util.BitSet();
     private final Map<Integer, long[]> runnable = new HashMap<>();
     /** Per CPU: its task clock minus the monotonic clock (ms), and when that was seen (monotonic ns). */
     private final Map<Integer, double[]> offsets = new HashMap<>();
@@ -57,14 +74,16 @@ final class CpuClocks {
     private boolean live;
     private int ownCpu = -1;
 
-    CpuClocks(ExecStart execStart, LongSupplier monotonicNanos) {
+    CpuClocks(ExecStart execStart, Pin pin, LongSupplier monotonicNanos) {
         this.execStart = execStart;
+        this.pin = pin;
         this.monotonicNanos = monotonicNanos;
     }
 
     /** Starts a read: forgets the last read's runnable tasks and own clock, keeps each CPU's offset. */
     void newRead() {
         runnable.clear();
+        pinTried.clear();
         live = false;
         ownCpu = -1;
     }
@@ -116,13 +135,20 @@ final class CpuClocks {
     }
 
     /**
-     * "Now" on {@code cpu} in milliseconds, or NaN when it is not known. The runnable tasks of a CPU are read (their
-     * {@code sched}) the first time that CPU is asked for in a read, and only once the reader has seen its own
-     * clock: a tree without {@code thread-self} is a fixture, not a live procfs, and its "now" is its uptime.
+     * "Now" on {@code cpu} in milliseconds, or NaN when it is not known. The first time a read asks for a CPU, the
+     * reader samples its own clock there ({@link Pin}); where it cannot, that CPU's runnable tasks are read (their
+     * {@code sched}). Both only once the reader has seen its own clock: a tree without {@code thread-self} is a
+     * fixture, not a live procfs, and its "now" is its uptime.
      */
     double nowOn(int cpu) {
         if (cpu < 0 || !live) {
             return Double.NaN;
+        }
+        if (!pinTried.get(cpu)) {
+            pinTried.set(cpu);
+            if (pin.sample(cpu)) {
+                runnable.remove(cpu); // exact: the runnable tasks' samples can only say less
+            }
         }
         long[] tasks = runnable.remove(cpu);
         if (tasks != null) {

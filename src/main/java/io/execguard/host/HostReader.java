@@ -39,7 +39,8 @@ public final class HostReader {
     private final DeadlineReader slow;
     private final Clock clock;
     /** Each CPU's scheduler clock, kept from read to read (see {@link CpuClocks}). */
-    private final CpuClocks clocks = new CpuClocks(this::execStartOn, System::nanoTime);
+    private final ThreadPin pin = ThreadPins.create();
+    private final CpuClocks clocks = new CpuClocks(this::execStartOn, this::sampleClockOn, System::nanoTime);
     private final byte[] buf = new byte[4096];
     private final Set<String> said = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.nio.ByteBuffer bufView = java.nio.ByteBuffer.wrap(buf);
@@ -60,6 +61,11 @@ public final class HostReader {
     /** How the cheap pass reads tasks in this runtime (NIO, or the foreign-function API on Java 22+), for logs. */
     public static String walkMechanism() {
         return ProcWalks.mechanism();
+    }
+
+    /** How the reader holds itself on a CPU to sample that CPU's clock (none on Java 21), for logs. */
+    public static String pinMechanism() {
+        return ThreadPins.create().mechanism();
     }
 
     /** Cheap-pass record of a task that deserves a closer look. */
@@ -482,25 +488,37 @@ public final class HostReader {
     /**
      * Notes the reading thread's own clock and CPU ({@code thread-self}): its {@code sched}, its {@code stat},
      * its {@code sched} again. Taken only when no migration came between the two {@code sched} reads, so the
-     * CPU the {@code stat} names is the one the clock is of. Nothing where there is no {@code thread-self}.
+     * CPU the {@code stat} names is the one the clock is of: that CPU, or -1 where there is no {@code thread-self}
+     * or it moved.
      */
-    private void sampleOwnClock(CpuClocks clocks) {
+    private int sampleOwnClock(CpuClocks clocks) {
         Path self = paths.proc("thread-self");
         double[] before = schedClock(self);
         if (before == null) {
-            return;
+            return -1;
         }
         ProcStat st = readStat(self, new ArrayList<>());
         double[] after = schedClock(self);
         if (st != null && after != null && after[1] == before[1]) {
             clocks.ranOn(st.processor(), after[0]);
+            return st.processor();
         }
+        return -1;
     }
 
     /**
      * {@code se.exec_start} of task {@code tid} of {@code pid} if it was on {@code cpu} as it was read: its
      * {@code sched}, then its {@code stat} names {@code cpu}, then its {@code sched} shows no migration since.
      */
+    /**
+     * Samples the reader's own clock on {@code cpu} with the reading thread held there ({@link CpuClocks.Pin}); only on
+     * a procfs, whose {@code thread-self} is the reading thread (a fixture tree's is not).
+     */
+    private boolean sampleClockOn(int cpu) {
+        int[] on = {-1};
+        return procfs && pin.run(cpu, () -> on[0] = sampleOwnClock(clocks)) && on[0] == cpu;
+    }
+
     private double execStartOn(int cpu, int pid, int tid) {
         Path taskDir = paths.task(pid, tid);
         double[] before = schedClock(taskDir);

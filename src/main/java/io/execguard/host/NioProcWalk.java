@@ -75,7 +75,7 @@ final class NioProcWalk implements ProcWalk {
     @Override
     public int readStat(int pid) {
         Path relative = Path.of(Integer.toString(pid), "stat");
-        return read(at, relative, pid, pid);
+        return read(at, relative, pid, -1);
     }
 
     /**
@@ -128,7 +128,8 @@ final class NioProcWalk implements ProcWalk {
     }
 
     /**
-     * Reads {@code relative} in {@code dir} (the task {@code tid} of {@code pid}); its full path is built only where
+     * Reads {@code relative} in {@code dir} (the task {@code tid} of {@code pid}, or {@code pid}'s own {@code stat}
+     * for a tid of -1); its full path is built only where
      * {@code dir} is not a secure stream or the read did not succeed.
      */
     private int read(SecureDirectoryStream<Path> dir, Path relative, int pid, int tid) {
@@ -146,10 +147,10 @@ final class NioProcWalk implements ProcWalk {
         }
     }
 
-    /** {@code PID/stat}, or {@code PID/task/TID/stat}, under {@code proc}. */
+    /** {@code PID/stat} (a tid of -1), or {@code PID/task/TID/stat}, under {@code proc}. */
     private Path full(int pid, int tid) {
         Path dir = proc.resolve(Integer.toString(pid));
-        return (tid == pid ? dir : dir.resolve(TASK).resolve(Integer.toString(tid))).resolve(STAT);
+        return (tid < 0 ? dir : dir.resolve(TASK).resolve(Integer.toString(tid))).resolve(STAT);
     }
 
     /**

@@ -28,7 +28,7 @@ class CpuClocksTest {
     private final CpuClocks clocks = new CpuClocks((cpu, pid, tid) -> {
         asked.add(tid);
         return execStart.getOrDefault(tid, Double.NaN);
-    }, () -> mono);
+    }, CpuClocks.Pin.NONE, () -> mono);
 
     @Test
     void theReadersOwnClockOnTheTasksCpuIsExact() {
@@ -55,7 +55,7 @@ class CpuClocksTest {
         clocks.ranOn(1, CPU1_NOW);
         assertTrue(Double.isNaN(clocks.blockedSeconds(0, VICTIM_RAN)),
                 "CPU 1's clock is before the task's run on CPU 0: unknown (the caller uses uptime, capped by age)");
-        CpuClocks ahead = new CpuClocks((cpu, pid, tid) -> Double.NaN, () -> mono);
+        CpuClocks ahead = new CpuClocks((cpu, pid, tid) -> Double.NaN, CpuClocks.Pin.NONE, () -> mono);
         ahead.ranOn(0, CPU0_NOW);
         assertEquals(2.5 + 3.18, ahead.blockedSeconds(1, VICTIM_RAN - 3_180), 1e-9,
                 "the fallback overstates by the drift: that is why the task's own CPU comes first");
@@ -146,7 +146,7 @@ class CpuClocksTest {
     void aTaskMovedAndNotRunSinceIsRunnableNotBlocked() {
         clocks.ranOn(0, CPU0_NOW);
         assertEquals(0.0, clocks.blockedSeconds(1, 0.0), "exec_start 0: the kernel zeroed it on migration");
-        CpuClocks fixture = new CpuClocks((cpu, pid, tid) -> Double.NaN, () -> mono);
+        CpuClocks fixture = new CpuClocks((cpu, pid, tid) -> Double.NaN, CpuClocks.Pin.NONE, () -> mono);
         assertTrue(Double.isNaN(fixture.blockedSeconds(1, 0.0)), "a fixture tree keeps the uptime rule");
     }
 
@@ -168,5 +168,64 @@ class CpuClocksTest {
         clocks.ranOn(1, CPU1_NOW);
         assertTrue(Double.isNaN(clocks.nowOn(-1)));
         assertEquals(CPU1_NOW, clocks.own());
+    }
+    /** Clocks whose pin samples {@code cpuNow} (CPU -> its clock now) for a CPU listed there, and fails elsewhere. */
+    private CpuClocks pinning(Map<Integer, Double> cpuNow, List<Integer> pinned) {
+        CpuClocks[] self = new CpuClocks[1];
+        self[0] = new CpuClocks((cpu, pid, tid) -> {
+            asked.add(tid);
+            return execStart.getOrDefault(tid, Double.NaN);
+        }, cpu -> {
+            pinned.add(cpu);
+            Double now = cpuNow.get(cpu);
+            if (now == null) {
+                return false;
+            }
+            self[0].ranOn(cpu, now);
+            return true;
+        }, () -> mono);
+        return self[0];
+    }
+
+    @Test
+    void theReaderPinnedToTheTasksCpuReadsItsClockThereBeforeAnyOtherSource() {
+        // CI's case: CPU 1's clock 2.6 s behind CPU 0's, the task blocked 3.5 s on CPU 0, the scan ran on CPU 1 only
+        double cpu1Now = CPU0_NOW + 1_000 - 2_600;
+        List<Integer> pinned = new ArrayList<>();
+        CpuClocks c = pinning(Map.of(0, CPU0_NOW + 1_000), pinned);
+        c.ranOn(1, cpu1Now);
+        execStart.put(100, VICTIM_RAN - 100); // a runnable task there that last ran before the victim: not needed
+        c.runnable(0, 100, 100);
+        assertEquals(3.5, c.blockedSeconds(0, VICTIM_RAN), 1e-9);
+        assertEquals(List.of(0), pinned);
+        assertTrue(asked.isEmpty(), "an exact sample makes the runnable tasks' reads needless");
+        CpuClocks unpinned = new CpuClocks((cpu, pid, tid) -> Double.NaN, CpuClocks.Pin.NONE, () -> mono);
+        unpinned.ranOn(1, cpu1Now);
+        assertEquals(0.9, unpinned.blockedSeconds(0, VICTIM_RAN), 1e-9,
+                "without the pin: CPU 1's clock, 2.6 s short, under a 1 s threshold");
+    }
+
+    @Test
+    void aCpuThePinCannotReachFallsBackToItsRunnableTasksAndIsTriedOncePerRead() {
+        List<Integer> pinned = new ArrayList<>();
+        CpuClocks c = pinning(Map.of(), pinned); // every pin refused (outside the cpuset)
+        c.ranOn(1, CPU1_NOW);
+        execStart.put(100, CPU0_NOW - 3);
+        c.runnable(0, 100, 100);
+        assertEquals(2.497, c.blockedSeconds(0, VICTIM_RAN), 1e-9);
+        c.blockedSeconds(0, VICTIM_RAN);
+        assertEquals(List.of(0), pinned, "tried once in a read");
+        c.newRead();
+        c.ranOn(1, CPU1_NOW);
+        c.nowOn(0);
+        assertEquals(List.of(0, 0), pinned, "and again in the next");
+    }
+
+    @Test
+    void aFixtureTreeIsNeverPinnedFor() {
+        List<Integer> pinned = new ArrayList<>();
+        CpuClocks c = pinning(Map.of(0, CPU0_NOW), pinned);
+        assertTrue(Double.isNaN(c.blockedSeconds(0, VICTIM_RAN)));
+        assertTrue(pinned.isEmpty());
     }
 }

@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,29 +49,13 @@ class ProcWalkTest {
 
     /**
      * On Java 22+ the jar walks a procfs through the foreign-function API (src/main/java22). Surefire runs this
-     * module's classes, not the jar, so {@link ProcWalkCheck} runs in a JVM whose class path puts
-     * {@code META-INF/versions/22} first, as the multi-release jar does, and compares that walk with NIO's.
+     * module's classes, not the jar, so {@link ProcWalkCheck} runs in a JVM of the jar's class layout
+     * ({@link Java22Child}) and compares that walk with NIO's.
      */
     @Test
     void onJava22TheNativeWalkOfTheRealProcReadsWhatNioReads() throws Exception {
         assumeTrue(Runtime.version().feature() >= 22, "the foreign-function walk is built for Java 22+ only");
-        Path classes = Path.of(ProcWalk.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path versioned = classes.resolve("META-INF/versions/22");
-        assertTrue(Files.isRegularFile(versioned.resolve("io/execguard/host/NativeProcWalk.class")),
-                "the java22-classes profile compiled " + versioned);
-        String cp = versioned + File.pathSeparator + System.getProperty("java.class.path");
-        Path out = Files.createTempFile("procwalk", ".txt");
-        try {
-            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "-cp", cp, ProcWalkCheck.class.getName())
-                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the check finished");
-            String text = Files.readString(out);
-            assertEquals(0, p.exitValue(), text);
-            assertTrue(text.contains("walk NativeProcWalk "), text);
-            assertTrue(text.contains("done"), text);
-        } finally {
-            Files.deleteIfExists(out);
-        }
+        String text = Java22Child.run(ProcWalkCheck.class, "NativeProcWalk");
+        assertTrue(text.contains("walk NativeProcWalk "), text);
     }
 }

@@ -69,7 +69,15 @@ class FuseUnkillableTaskIT {
                 }
             });
 
-            Process victim = Lab.start(cleanup, base, "stat", statTool, mntB.resolve("newdir").toString());
+            // On Java 22+ with two CPUs: the victim sleeps on the CPU whose scheduler clock runs ahead and the scan
+            // starts on the one behind, so a reader that judged the victim's last run by its own CPU's clock would see
+            // it blocked for the time less the drift (CI saw 2.6 s of drift hide a 3 s block): the reader pins itself
+            // to the victim's CPU to read that CPU's clock (CpuClocks).
+            int[] cpus = Runtime.version().feature() >= 22 ? aheadAndBehind() : null;
+            String path = mntB.resolve("newdir").toString();
+            Process victim = cpus == null ? Lab.start(cleanup, base, "stat", statTool, path)
+                    : Lab.start(cleanup, base, "stat", Lab.requireTool("taskset"), "-c", Integer.toString(cpus[0]),
+                            statTool, path);
             // aborting both connections answers every request: the victim dies, both daemons see ENOTCONN
             cleanup.add("abort FUSE connections " + minorB + " and " + minorA, () -> {
                 abort(minorB);
@@ -94,8 +102,9 @@ class FuseUnkillableTaskIT {
             Thread.sleep(2_500);
             assertTrue(victim.isAlive(), "SIGKILL should not be able to end the task");
 
-            Lab.Scan scan = Lab.scan("--confirm-seconds", "1", "--threshold", "UnkillableTask=1",
-                    "--threshold", "StuckRuntimeInit=1", "--threshold", "HungTask=1");
+            String[] args = {"--confirm-seconds", "1", "--threshold", "UnkillableTask=1",
+                    "--threshold", "StuckRuntimeInit=1", "--threshold", "HungTask=1"};
+            Lab.Scan scan = cpus == null ? Lab.scan(args) : Lab.scanOnCpu(cpus[1], args);
 
             assertEquals(1, scan.exit(), scan::toString);
             List<JsonNode> hits = scan.findings("UnkillableTask").stream()
@@ -106,6 +115,11 @@ class FuseUnkillableTaskIT {
             assertEquals("Critical", f.path("severity").asText());
             assertEquals("D", f.path("state").asText());
             assertEquals("stat", f.path("comm").asText());
+            java.util.regex.Matcher notRun = java.util.regex.Pattern.compile("has not run for (\\d+)s")
+                    .matcher(f.path("message").asText());
+            assertTrue(notRun.find() && Integer.parseInt(notRun.group(1)) >= 2,
+                    () -> "blocked at least the 2.5 s slept (CPUs ahead/behind " + java.util.Arrays.toString(cpus)
+                            + "): " + f.path("message").asText());
             assertTrue(f.path("signalsPending").toString().contains("\"SIGKILL\""), scan::toString);
             assertTrue(f.path("kernelStack").toString().contains("request_wait_answer"), scan::toString);
             JsonNode mount = f.path("mount");
@@ -122,6 +136,48 @@ class FuseUnkillableTaskIT {
         } finally {
             System.out.printf("[lab] FuseUnkillableTaskIT took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
         }
+    }
+
+    /**
+     * Two CPUs this JVM may use, the one whose scheduler task clock is ahead first: each CPU's clock is read from
+     * {@code se.exec_start} of a {@code cat /proc/thread-self/sched} run there, against the monotonic clock. Null
+     * with fewer than two CPUs or no {@code taskset}.
+     */
+    private static int[] aheadAndBehind() throws Exception {
+        if (Lab.which("taskset").isEmpty()) {
+            return null;
+        }
+        List<Integer> cpus = new ArrayList<>();
+        for (String part : Lab.read(Path.of("/proc/self/status")).lines()
+                .filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElse(":").split(":")[1].strip()
+                .split(",")) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            String[] r = part.split("-");
+            for (int c = Integer.parseInt(r[0]); c <= Integer.parseInt(r[r.length - 1]) && cpus.size() < 2; c++) {
+                cpus.add(c);
+            }
+        }
+        if (cpus.size() < 2) {
+            return null;
+        }
+        double[] offset = new double[2];
+        for (int i = 0; i < 2; i++) {
+            Lab.Result r = Lab.run(Duration.ofSeconds(10), Lab.requireTool("taskset"), "-c",
+                    Integer.toString(cpus.get(i)), Lab.requireTool("cat"), "/proc/thread-self/sched");
+            double mono = System.nanoTime() / 1e6;
+            String line = r.stdout().lines().filter(l -> l.startsWith("se.exec_start")).findFirst().orElse(null);
+            if (line == null) {
+                return null; // no CONFIG_SCHED_DEBUG: the scan reads no clock of a CPU at all
+            }
+            offset[i] = Double.parseDouble(line.split(":")[1].strip()) - mono;
+        }
+        int[] aheadBehind = offset[0] >= offset[1] ? new int[] {cpus.get(0), cpus.get(1)}
+                : new int[] {cpus.get(1), cpus.get(0)};
+        System.out.printf("[lab] CPU %d's task clock is %.0f ms ahead of CPU %d's%n", aheadBehind[0],
+                Math.abs(offset[0] - offset[1]), aheadBehind[1]);
+        return aheadBehind;
     }
 
     private static boolean fusectlMounted() {

@@ -164,15 +164,28 @@ public class Lab {
 
     /** Runs {@code java -jar execguard.jar scan --output json ARGS} with the JVM running this test. */
     public static Scan scan(String... args) throws IOException, InterruptedException {
+        return scan(List.of(), args);
+    }
+
+    /**
+     * {@link #scan(String...)} started on {@code cpu} alone ({@code taskset -c}): its threads run there unless the
+     * scan itself moves one (the reader samples other CPUs' clocks that way on Java 22+).
+     */
+    public static Scan scanOnCpu(int cpu, String... args) throws IOException, InterruptedException {
+        return scan(List.of(requireTool("taskset"), "-c", Integer.toString(cpu)), args);
+    }
+
+    private static Scan scan(List<String> prefix, String... args) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> argv = new ArrayList<>(List.of(java, "-jar", System.getProperty("execguard.jar"), "scan",
-                "--output", "json"));
+        List<String> argv = new ArrayList<>(prefix);
+        argv.addAll(List.of(java, "-jar", System.getProperty("execguard.jar"), "scan", "--output", "json"));
         argv.addAll(List.of(args));
         long t0 = System.nanoTime();
         Result r = run(Duration.ofSeconds(60), argv.toArray(String[]::new));
         long millis = (System.nanoTime() - t0) / 1_000_000;
-        System.out.println("[lab] " + String.join(" ", argv.subList(3, argv.size())) + " -> exit " + r.exit()
+        System.out.println("[lab] " + String.join(" ", prefix) + (prefix.isEmpty() ? "" : " ")
+                + String.join(" ", argv.subList(prefix.size() + 3, argv.size())) + " -> exit " + r.exit()
                 + " in " + millis + " ms");
         if (r.exit() == 2 || r.stdout().isBlank()) {
             fail("scan failed (exit " + r.exit() + "): " + r.stderr() + r.stdout());
