@@ -38,8 +38,9 @@ public final class HostReader {
     private final HostPaths paths;
     private final DeadlineReader slow;
     private final Clock clock;
-    /** Each CPU's scheduler clock, kept from read to read (see {@link CpuClocks}). */
+    /** Holds the reading thread on a CPU to sample that CPU's clock (Java 22+; none on Java 21). */
     private final ThreadPin pin = ThreadPins.create();
+    /** Each CPU's scheduler clock, kept from read to read (see {@link CpuClocks}). */
     private final CpuClocks clocks = new CpuClocks(this::execStartOn, this::sampleClockOn, System::nanoTime);
     private final byte[] buf = new byte[4096];
     private final Set<String> said = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -507,10 +508,6 @@ public final class HostReader {
     }
 
     /**
-     * {@code se.exec_start} of task {@code tid} of {@code pid} if it was on {@code cpu} as it was read: its
-     * {@code sched}, then its {@code stat} names {@code cpu}, then its {@code sched} shows no migration since.
-     */
-    /**
      * Samples the reader's own clock on {@code cpu} with the reading thread held there ({@link CpuClocks.Pin}); only on
      * a procfs, whose {@code thread-self} is the reading thread (a fixture tree's is not).
      */
@@ -519,6 +516,10 @@ public final class HostReader {
         return procfs && pin.run(cpu, () -> on[0] = sampleOwnClock(clocks)) && on[0] == cpu;
     }
 
+    /**
+     * {@code se.exec_start} of task {@code tid} of {@code pid} if it was on {@code cpu} as it was read: its
+     * {@code sched}, then its {@code stat} names {@code cpu}, then its {@code sched} shows no migration since.
+     */
     private double execStartOn(int cpu, int pid, int tid) {
         Path taskDir = paths.task(pid, tid);
         double[] before = schedClock(taskDir);

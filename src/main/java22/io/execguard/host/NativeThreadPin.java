@@ -59,7 +59,7 @@ final class NativeThreadPin implements ThreadPin {
         if (cpu < 0 || cpu >= MASK_BYTES * 8 || Thread.currentThread().isVirtual()) {
             return false; // a virtual thread's carrier is not ours to pin
         }
-        synchronized (this) { // the masks are this object's; a reader pins from one thread, but never share them
+        synchronized (this) { // the two masks are this object's: one pin at a time
             if (call(Native.GET, saved) != 0) {
                 return false;
             }
