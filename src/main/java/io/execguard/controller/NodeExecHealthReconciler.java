@@ -150,7 +150,16 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             }
             phase("gather", t0);
             // apply
-            apply(neh, node, d, slot == Slot.Granted && !policy.dryRun(), now);
+            boolean reserved = slot == Slot.Granted && !policy.dryRun();
+            try {
+                apply(neh, node, d, reserved, now);
+            } catch (RuntimeException e) {
+                if (reserved) {
+                    // its write may have landed: the slot is held until the cache tells (never freed on a guess)
+                    fleet.settle(name, Fleet.Outcome.Ambiguous, null);
+                }
+                throw e;
+            }
             metrics.set("execguard_nodes_held", snap.policies().keySet().stream().mapToInt(fleet::marked).sum());
             return UpdateControl.<NodeExecHealth>noUpdate().rescheduleAfter(next(d, policy, now));
         } finally {

@@ -475,14 +475,21 @@ public final class Fleet {
         return out;
     }
 
-    /** A reservation ends once the cache has seen its write (or the Node is gone), or an ambiguous one has waited. */
+    /**
+     * A reservation ends once the cache has seen its write (or the Node is gone), or an ambiguous one has waited. One
+     * not settled yet ends only when its Node is gone from a snapshot built after it was taken: a write can no longer
+     * land on it (it carries the old Node's version), and nothing else frees a reservation whose write never ended.
+     */
     private void resolvePending(Snapshot s) {
         pending.entrySet().removeIf(e -> {
             Pending p = e.getValue();
-            if (!p.settled() || s.builtAt() <= p.settledAt()) {
+            NodeEntry n = s.nodes().get(e.getKey());
+            if (!p.settled()) {
+                return n == null && s.builtAt() > p.takenAt();
+            }
+            if (s.builtAt() <= p.settledAt()) {
                 return false;
             }
-            NodeEntry n = s.nodes().get(e.getKey());
             if (n == null) {
                 return true;
             }

@@ -172,6 +172,18 @@ class FleetTest {
     }
 
     @Test
+    void aReservationWhoseWriteNeverEndedIsFreedWhenItsNodeIsDeleted() {
+        node("a", Map.of(), false);
+        node("b", Map.of(), false);
+        assertEquals(Slot.Granted, fleet.reserve("", "a", "1", false, cap(1))); // and its reconcile died: no settle
+        tick(Duration.ofSeconds(2));
+        assertEquals(Slot.Full, fleet.reserve("", "b", "2", false, cap(1)), "its write may still be on its way");
+        nodes.remove("a");
+        tick(Duration.ofSeconds(2));
+        assertEquals(Slot.Granted, fleet.reserve("", "b", "2", false, cap(1)), "a deleted Node takes no write");
+    }
+
+    @Test
     void aReleasedNodeFreesItsSlotOnlyOnceTheCacheShowsTheRelease() {
         Node a = node("a", Map.of(), true);
         node("b", Map.of(), false);
