@@ -146,7 +146,8 @@ final class CpuClocks {
         }
         if (!pinTried.get(cpu)) {
             pinTried.set(cpu);
-            if (pin.sample(cpu)) {
+            // the reader's own sample there (this read's last) is as exact as a pinned one: no pin, no second read
+            if (cpu == ownCpu || pin.sample(cpu)) {
                 runnable.remove(cpu); // exact: the runnable tasks' samples can only say less
             }
         }
