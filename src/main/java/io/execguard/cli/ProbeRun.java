@@ -88,7 +88,8 @@ final class ProbeRun {
             PolicyCache policies = new PolicyCache(client, config);
             ExecCanary canary = canary(config, () -> policies.policy().canaryInterval(), metrics, clock);
             RuntimeSweep sweep = sweep(config, () -> policies.policy().canaryInterval(), metrics, clock);
-            ProbeLoop loop = new ProbeLoop(config, new HostReader(new HostPaths(config.hostRoot()), slow, clock)::read,
+            HostReader reader = new HostReader(new HostPaths(config.hostRoot()), slow, clock);
+            ProbeLoop loop = new ProbeLoop(config, reader::read,
                     new FindingTracker(), pods::index, policies::policy,
                     publisher, new Repairer(new ProcHostRepairs(config.hostRoot()), config.nodeName()), metrics,
                     clock, canary, sweep);
@@ -100,7 +101,7 @@ final class ProbeRun {
                         + "CPU clocks sampled by pinning with {}; repairs (when a policy enables them) signal with {}",
                         config.nodeName(), config.hostRoot(), config.scanInterval().toSeconds(),
                         config.heartbeat().toSeconds(), health.port(), HostReader.walkMechanism(),
-                        HostReader.pinMechanism(), Signals.mechanism());
+                        reader.pinMechanism(), Signals.mechanism());
                 scans.scheduleWithFixedDelay(loop::runOnce, 0, config.scanInterval().toMillis(),
                         TimeUnit.MILLISECONDS);
                 publish.start();

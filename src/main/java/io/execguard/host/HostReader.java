@@ -65,8 +65,8 @@ public final class HostReader {
     }
 
     /** How the reader holds itself on a CPU to sample that CPU's clock (none on Java 21), for logs. */
-    public static String pinMechanism() {
-        return ThreadPins.create().mechanism();
+    public String pinMechanism() {
+        return pin.mechanism();
     }
 
     /** Cheap-pass record of a task that deserves a closer look. */
@@ -142,7 +142,7 @@ public final class HostReader {
         }
 
         void process(ProcWalk walk, int pid) {
-            ProcStat ps = parsed(walk.readStat(pid), pid, pid, warnings);
+            ProcStat ps = parsed(walk.readStat(pid), pid, -1, warnings);
             if (ps == null) {
                 return;
             }
@@ -242,8 +242,7 @@ public final class HostReader {
     }
 
     private Path statPath(int pid, int tid) {
-        Path dir = paths.proc().resolve(Integer.toString(pid));
-        return (tid == pid ? dir : dir.resolve("task").resolve(Integer.toString(tid))).resolve(STAT);
+        return ProcWalk.statPath(paths.proc(), pid, tid);
     }
 
     private ProcessSnapshot readDeep(Seen s, String parentComm, double uptime, long nowMillis, CpuClocks clocks,

@@ -147,10 +147,8 @@ final class NioProcWalk implements ProcWalk {
         }
     }
 
-    /** {@code PID/stat} (a tid of -1), or {@code PID/task/TID/stat}, under {@code proc}. */
     private Path full(int pid, int tid) {
-        Path dir = proc.resolve(Integer.toString(pid));
-        return (tid < 0 ? dir : dir.resolve(TASK).resolve(Integer.toString(tid))).resolve(STAT);
+        return ProcWalk.statPath(proc, pid, tid);
     }
 
     /**

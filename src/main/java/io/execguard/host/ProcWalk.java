@@ -2,6 +2,7 @@ package io.execguard.host;
 
 import java.io.IOException;
 import java.nio.file.DirectoryIteratorException;
+import java.nio.file.Path;
 
 /**
  * The cheap pass's walk over a {@code proc} directory, one scan long: list the processes, read each one's
@@ -44,4 +45,10 @@ interface ProcWalk extends AutoCloseable {
 
     @Override
     void close();
+
+    /** {@code PID/stat} under {@code proc} for a {@code tid} below 0 (the process's), else {@code PID/task/TID/stat}. */
+    static Path statPath(Path proc, int pid, int tid) {
+        Path dir = proc.resolve(Integer.toString(pid));
+        return (tid < 0 ? dir : dir.resolve("task").resolve(Integer.toString(tid))).resolve("stat");
+    }
 }

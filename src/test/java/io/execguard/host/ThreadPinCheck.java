@@ -21,7 +21,7 @@ public final class ThreadPinCheck {
         ThreadPin pin = ThreadPins.create();
         System.out.println("pin " + pin.getClass().getSimpleName() + " (" + pin.mechanism() + ")");
         String before = allowed();
-        List<Integer> cpus = cpus(before);
+        List<Integer> cpus = CpuList.parse(before);
         System.out.println("allowed " + before + " -> " + cpus);
         for (int cpu : cpus) {
             AtomicReference<String> inside = new AtomicReference<>();
@@ -59,13 +59,7 @@ public final class ThreadPinCheck {
 
     /** {@code Cpus_allowed_list} of this thread. */
     private static String allowed() {
-        try {
-            return Files.readAllLines(Path.of("/proc/thread-self/status")).stream()
-                    .filter(l -> l.startsWith("Cpus_allowed_list:")).map(l -> l.substring(18).strip())
-                    .findFirst().orElseThrow();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return CpuList.allowed(Path.of("/proc/thread-self/status"));
     }
 
     /** The CPU this thread is on ({@code stat} field 39). */
@@ -78,15 +72,4 @@ public final class ThreadPinCheck {
         }
     }
 
-    /** "0-3,8,10-11" -> [0, 1, 2, 3, 8, 10, 11]. */
-    private static List<Integer> cpus(String list) {
-        List<Integer> cpus = new ArrayList<>();
-        for (String part : list.split(",")) {
-            String[] r = part.split("-");
-            for (int c = Integer.parseInt(r[0]); c <= Integer.parseInt(r[r.length - 1]); c++) {
-                cpus.add(c);
-            }
-        }
-        return cpus;
-    }
 }

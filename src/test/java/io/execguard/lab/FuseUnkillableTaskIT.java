@@ -15,6 +15,8 @@ import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.execguard.host.CpuList;
+
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -147,18 +149,7 @@ class FuseUnkillableTaskIT {
         if (Lab.which("taskset").isEmpty()) {
             return null;
         }
-        List<Integer> cpus = new ArrayList<>();
-        for (String part : Lab.read(Path.of("/proc/self/status")).lines()
-                .filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElse(":").split(":")[1].strip()
-                .split(",")) {
-            if (part.isEmpty()) {
-                continue;
-            }
-            String[] r = part.split("-");
-            for (int c = Integer.parseInt(r[0]); c <= Integer.parseInt(r[r.length - 1]) && cpus.size() < 2; c++) {
-                cpus.add(c);
-            }
-        }
+        List<Integer> cpus = CpuList.parse(CpuList.allowed(Path.of("/proc/self/status")));
         if (cpus.size() < 2) {
             return null;
         }
