@@ -152,7 +152,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
             // apply
             boolean reserved = slot == Slot.Granted && !policy.dryRun();
             try {
-                apply(neh, node, d, reserved, now);
+                apply(neh, reading, node, d, reserved, now);
             } catch (RuntimeException e) {
                 if (reserved) {
                     // its write may have landed: the slot is held until the cache tells (never freed on a guess)
@@ -160,7 +160,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
                 }
                 throw e;
             }
-            metrics.set("execguard_nodes_held", snap.policies().keySet().stream().mapToInt(fleet::marked).sum());
+            metrics.set("execguard_nodes_held", fleet.markedAll());
             return UpdateControl.<NodeExecHealth>noUpdate().rescheduleAfter(next(d, policy, now));
         } finally {
             metrics.inc("execguard_reconciles_total");
@@ -178,8 +178,9 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         return now;
     }
 
-    private void apply(NodeExecHealth neh, Node node, Decision d, boolean reserved, Instant now) {
-        String message = message(neh, ReportReading.of(neh), d);
+    private void apply(NodeExecHealth neh, ReportReading reading, Node node, Decision d, boolean reserved,
+                       Instant now) {
+        String message = message(neh, reading, d);
         String phase = d.phaseOverride() != null ? d.phaseOverride().name()
                 : neh.getStatus() == null || neh.getStatus().getPhase() == null ? "Unknown"
                 : neh.getStatus().getPhase().name();

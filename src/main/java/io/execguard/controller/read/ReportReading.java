@@ -56,6 +56,10 @@ public record ReportReading(DecisionInput.Report report, DecisionInput.Prior pri
         if (value == null) {
             return Optional.empty();
         }
+        Instant utc = utc(value);
+        if (utc != null) {
+            return Optional.of(utc);
+        }
         try {
             return Optional.of(Instant.parse(value));
         } catch (DateTimeParseException notUtc) {
@@ -66,6 +70,61 @@ public record ReportReading(DecisionInput.Report report, DecisionInput.Prior pri
                 return Optional.empty();
             }
         }
+    }
+
+    /**
+     * The form every Kubernetes writer uses, {@code 2026-12-02T05:31:33Z} or with 1-9 fraction digits before the
+     * {@code Z}, read without java.time's formatter (its general parser was 7 % of the operator's CPU at 5,000
+     * nodes: a snapshot reads every report's timestamps); null for anything else, which the formatters then read
+     * or refuse exactly as before (offsets, lowercase, a leap second, an impossible date).
+     */
+    static Instant utc(String v) {
+        int n = v.length();
+        if (n < 20 || n > 30 || v.charAt(n - 1) != 'Z' || v.charAt(4) != '-' || v.charAt(7) != '-'
+                || v.charAt(10) != 'T' || v.charAt(13) != ':' || v.charAt(16) != ':') {
+            return null;
+        }
+        int year = digits(v, 0, 4);
+        int month = digits(v, 5, 7);
+        int day = digits(v, 8, 10);
+        int hour = digits(v, 11, 13);
+        int minute = digits(v, 14, 16);
+        int second = digits(v, 17, 19);
+        if (year < 0 || month < 1 || month > 12 || day < 1 || day > java.time.YearMonth.of(year, month).lengthOfMonth()
+                || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+            return null;
+        }
+        int nanos = 0;
+        if (n > 20) {
+            if (v.charAt(19) != '.' || n == 21) {
+                return null;
+            }
+            int fraction = digits(v, 20, n - 1);
+            if (fraction < 0) {
+                return null;
+            }
+            nanos = fraction;
+            for (int i = n - 1 - 20; i < 9; i++) {
+                nanos *= 10;
+            }
+        } else if (v.charAt(19) != 'Z') {
+            return null;
+        }
+        long epochDay = java.time.LocalDate.of(year, month, day).toEpochDay();
+        return Instant.ofEpochSecond(epochDay * 86_400 + hour * 3_600L + minute * 60L + second, nanos);
+    }
+
+    /** The decimal number in {@code v[from, to)}; -1 unless every char is an ASCII digit. */
+    private static int digits(String v, int from, int to) {
+        int x = 0;
+        for (int i = from; i < to; i++) {
+            char c = v.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            x = x * 10 + (c - '0');
+        }
+        return x;
     }
 
     /** A shared backend: {@code ceph 10.0.0.1:6789:/}, {@code fuse.sshfs host:/x}; null for local causes. */

@@ -207,6 +207,16 @@ class FleetTest {
         assertEquals(Slot.Full, fleet.reserve("gpu", "g2", "2", false, cap(1)));
         assertEquals(Slot.Granted, fleet.reserve("", "w1", "3", false, cap(1)), "the gpu hold is not the defaults'");
         assertEquals(1, fleet.marked("gpu"));
+        assertEquals(2, fleet.markedAll(), "the metric: g1 marked under gpu, w1 reserved under the defaults");
+        fleet.settle("w1", Fleet.Outcome.NotWritten, null);
+        assertEquals(1, fleet.markedAll(), "a reservation that wrote nothing is not held");
+        assertEquals(Slot.Granted, fleet.reserve("gpu", "g1", "1", false, cap(1)), "already marked: its own slot");
+        assertEquals(1, fleet.markedAll(), "a marked node asks no new slot");
+        assertEquals(Slot.Granted, fleet.reserve("", "w1", "3", false, cap(1)));
+        node("w1", Map.of("pool", "web"), true); // its write landed; the reservation is not settled yet
+        tick(Duration.ofSeconds(2));
+        fleet.snapshot();
+        assertEquals(2, fleet.markedAll(), "a reservation whose Node the cache shows marked counts once");
     }
 
     @Test

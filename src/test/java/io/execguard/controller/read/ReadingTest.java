@@ -165,4 +165,36 @@ class ReadingTest {
         assertTrue(c.changed().isEmpty(), "an incident that ended changes the status, no Event");
         assertEquals(gone, c.incidents());
     }
+
+    /** The fast path for {@code ...Z} timestamps reads what java.time reads, and leaves everything else to it. */
+    @Test
+    void timestampsReadAsJavaTimeReadsThem() {
+        java.util.Random random = new java.util.Random(11);
+        for (int i = 0; i < 20_000; i++) {
+            Instant t = Instant.ofEpochSecond(random.nextLong(-62_000_000_000L, 253_000_000_000L),
+                    i % 4 == 0 ? 0 : random.nextInt(1_000_000_000));
+            int digits = i % 10; // 0-9 fraction digits, trailing zeros included
+            String text = java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss"
+                    + (digits == 0 ? "" : "." + "S".repeat(digits)) + "'Z'").withZone(java.time.ZoneOffset.UTC).format(t);
+            if (text.startsWith("-") || text.startsWith("+")) {
+                continue;
+            }
+            assertEquals(Instant.parse(text), ReportReading.utc(text), text);
+            assertEquals(Optional.of(Instant.parse(text)), ReportReading.timestamp("f", text, new java.util.ArrayList<>()));
+        }
+        // left to java.time: the same answer as before, whatever it is
+        for (String text : List.of("2026-12-02T05:31:33+01:00", "2026-12-02t05:31:33z", "2016-12-31T23:59:60Z",
+                "2026-02-29T00:00:00Z", "2024-02-29T00:00:00.Z", "2026-12-02T24:00:00Z", "2026-12-02T05:31:33",
+                "2026-12-02 05:31:33Z", "2026-13-02T05:31:33Z", "2026-12-02T05:31:33.1234567890Z", "yesterday",
+                "2026-12-0xT05:31:33Z", "+2026-12-02T05:31:33Z", "2026-12-02T05:61:33Z", "")) {
+            assertNull(ReportReading.utc(text), text);
+        }
+        assertEquals(Optional.of(Instant.parse("2026-12-02T04:31:33Z")),
+                ReportReading.timestamp("f", "2026-12-02T05:31:33+01:00", new java.util.ArrayList<>()));
+        assertEquals(Instant.parse("2024-02-29T00:00:00Z"), ReportReading.utc("2024-02-29T00:00:00Z"));
+        assertEquals(Instant.parse("2026-12-02T05:31:33.120Z"), ReportReading.utc("2026-12-02T05:31:33.12Z"));
+        List<InvalidField> invalid = new java.util.ArrayList<>();
+        assertEquals(Optional.empty(), ReportReading.timestamp("f", "2026-02-29T00:00:00Z", invalid));
+        assertEquals(List.of(new InvalidField("f", "2026-02-29T00:00:00Z", "not an RFC 3339 date-time")), invalid);
+    }
 }
