@@ -365,12 +365,18 @@ public final class Fleet {
         if (!f.failing()) {
             return;
         }
-        liveFailing.merge(f.policyKey(), by, Integer::sum);
+        // a count that reaches 0 is removed (merge's null): only the keys touched here can, so no pass over the
+        // maps — that pass, under the lock every reconcile takes, ran once per report in each snapshot's install
+        // (5,000 reports x 1,500 scattered incidents) and made the lock the operator's bound at 5,000 nodes
+        liveFailing.merge(f.policyKey(), by, Fleet::sumOrNull);
         for (String k : f.incidents()) {
-            liveIncidents.merge(k, by, Integer::sum);
+            liveIncidents.merge(k, by, Fleet::sumOrNull);
         }
-        liveFailing.values().removeIf(v -> v == 0);
-        liveIncidents.values().removeIf(v -> v == 0);
+    }
+
+    private static Integer sumOrNull(Integer a, Integer b) {
+        int sum = a + b;
+        return sum == 0 ? null : sum;
     }
 
     /** Forces the next {@link #snapshot()} to rebuild (a policy changed, a test). */
