@@ -204,7 +204,10 @@ final class NodeRelease implements AutoCloseable {
                 + ", scans " + m.getOrDefault("execguard_scans_total", 0.0).longValue();
     }
 
-    /** The host pid of the container's own process: the one of its processes whose parent is not one of them. */
+    /**
+     * The host pid of the container's own process: of its processes whose parent is not one of them (the init and
+     * anything exec'd into it, such as a canary run, which the shim reaps too), the one that started first.
+     */
     static long containerInit(String cid) throws Exception {
         List<Long> pids = new ArrayList<>();
         try (var dirs = Files.list(Path.of("/proc"))) {
@@ -219,8 +222,19 @@ final class NodeRelease implements AutoCloseable {
             }
         }
         return pids.stream().filter(p -> ProcessHandle.of(p).flatMap(ProcessHandle::parent)
-                .map(pp -> !pids.contains(pp.pid())).orElse(false)).findFirst()
+                .map(pp -> !pids.contains(pp.pid())).orElse(false))
+                .min(java.util.Comparator.comparingLong(NodeRelease::startTicks).thenComparingLong(p -> p))
                 .orElseThrow(() -> new AssertionError("no process of container " + cid));
+    }
+
+    /** Field 22 of /proc/PID/stat (clock ticks since boot); a process gone meanwhile sorts last. */
+    static long startTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
+        } catch (java.io.IOException | RuntimeException gone) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** The container's shim: the parent of its init, checked to be this node's containerd-shim. */

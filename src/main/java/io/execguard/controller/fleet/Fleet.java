@@ -462,20 +462,22 @@ public final class Fleet {
         if (snapshot == null) {
             return 0;
         }
+        Set<String> keys = new HashSet<>(snapshot.policies().keySet());
+        pending.values().forEach(p -> keys.add(p.policyKey()));
         int n = 0;
-        for (PolicyStats p : snapshot.policies().values()) {
-            n += p.marked().size();
-        }
-        for (Map.Entry<String, Pending> e : pending.entrySet()) {
-            if (!snapshot.policy(e.getValue().policyKey()).marked().contains(e.getKey())) {
-                n++;
-            }
+        for (String key : keys) {
+            n += markedIn(snapshot, key);
         }
         return n;
     }
 
     private int markedLocked(String key) {
-        Set<String> marked = current().policy(key).marked();
+        return markedIn(current(), key);
+    }
+
+    /** The policy's marked nodes in the snapshot plus its reservations not yet marked there. */
+    private int markedIn(Snapshot s, String key) {
+        Set<String> marked = s.policy(key).marked();
         int n = marked.size(); // counted(...).size(), without copying the set on every reconcile
         for (Map.Entry<String, Pending> e : pending.entrySet()) {
             if (e.getValue().policyKey().equals(key) && !marked.contains(e.getKey())) {
