@@ -81,7 +81,8 @@ if [ -n "$ARCHIVE" ] && [ -f "$ARCHIVE" ] && [ "$(cat "$ARCHIVE.key" 2>/dev/null
   log "$ARCHIVE is up to date ($(du -h "$ARCHIVE" | cut -f1)); nothing to do"
   exit 0
 fi
-if [ "$(dk image inspect --format "{{index .Config.Labels \"$KEY_LABEL\"}}" "$TAG" 2>/dev/null || true)" = "$KEY" ]; then
+# (an up-to-date image in the lab's dockerd is no archive: with --archive, only the archive and its key count)
+if [ -z "$ARCHIVE" ] && [ "$(dk image inspect --format "{{index .Config.Labels \"$KEY_LABEL\"}}" "$TAG" 2>/dev/null || true)" = "$KEY" ]; then
   log "$TAG is up to date ($(size)); nothing to do"
   exit 0
 fi
