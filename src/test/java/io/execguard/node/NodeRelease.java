@@ -227,11 +227,11 @@ final class NodeRelease implements AutoCloseable {
                 .orElseThrow(() -> new AssertionError("no process of container " + cid));
     }
 
-    /** Field 22 of /proc/PID/stat (clock ticks since boot); a process gone meanwhile sorts last. */
+    /** The process's start time (clock ticks since boot); a process gone meanwhile sorts last. */
     static long startTicks(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
+            byte[] stat = Files.readAllBytes(Path.of("/proc/" + pid + "/stat"));
+            return io.execguard.host.ProcStat.parse(stat, stat.length).startTime();
         } catch (java.io.IOException | RuntimeException gone) {
             return Long.MAX_VALUE;
         }

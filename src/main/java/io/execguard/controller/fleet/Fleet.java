@@ -462,29 +462,32 @@ public final class Fleet {
         if (snapshot == null) {
             return 0;
         }
-        Set<String> keys = new HashSet<>(snapshot.policies().keySet());
-        pending.values().forEach(p -> keys.add(p.policyKey()));
         int n = 0;
-        for (String key : keys) {
-            n += markedIn(snapshot, key);
+        for (PolicyStats p : snapshot.policies().values()) {
+            n += p.marked().size();
+        }
+        for (Map.Entry<String, Pending> e : pending.entrySet()) {
+            if (notMarkedYet(snapshot, e.getKey(), e.getValue())) {
+                n++;
+            }
         }
         return n;
     }
 
     private int markedLocked(String key) {
-        return markedIn(current(), key);
-    }
-
-    /** The policy's marked nodes in the snapshot plus its reservations not yet marked there. */
-    private int markedIn(Snapshot s, String key) {
-        Set<String> marked = s.policy(key).marked();
-        int n = marked.size(); // counted(...).size(), without copying the set on every reconcile
+        Snapshot s = current();
+        int n = s.policy(key).marked().size(); // counted(...).size(), without copying the set on every reconcile
         for (Map.Entry<String, Pending> e : pending.entrySet()) {
-            if (e.getValue().policyKey().equals(key) && !marked.contains(e.getKey())) {
+            if (e.getValue().policyKey().equals(key) && notMarkedYet(s, e.getKey(), e.getValue())) {
                 n++;
             }
         }
         return n;
+    }
+
+    /** A reservation counts on top of its policy's marks until the snapshot shows its node marked. */
+    private static boolean notMarkedYet(Snapshot s, String node, Pending p) {
+        return !s.policy(p.policyKey()).marked().contains(node);
     }
 
     private Set<String> counted(Snapshot s, String key, boolean dry) {
