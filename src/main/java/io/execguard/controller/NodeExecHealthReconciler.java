@@ -76,7 +76,7 @@ public final class NodeExecHealthReconciler implements Reconciler<NodeExecHealth
         this.clock = clock;
         this.nodeWriter = new NodeWriter(client, metrics);
         this.reports = new ReportRecorder(client, metrics);
-        this.events = new EventRecorder(client, "execguard-operator", clock);
+        this.events = new EventRecorder(client, "execguard-operator", clock, metrics);
         this.policyStatus = new PolicyStatusRecorder(client, events, metrics);
         this.invalid = new InvalidObjects(events, metrics);
         metrics.counter("execguard_actions_total", "Node changes made, by kind (cordoned, tainted, ...).")
