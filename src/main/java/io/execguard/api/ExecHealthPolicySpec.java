@@ -80,7 +80,7 @@ public class ExecHealthPolicySpec {
     @JsonPropertyDescription("The most nodes (of those this policy applies to) execguard marks unhealthy at once — "
             + "the ExecHealthy=False condition (which NodeHealthCheck, draino and autoscalers act on), the taint and the "
             + "cordon all count, as read from the Nodes: a count (5) or a percentage (\"10%\", rounded down, at least "
-            + "1). Past it, further failing nodes get only the annotation and their report says suppressed: "
+            + "1). Past it, further failing nodes get nothing new on the Node and their report says suppressed: "
             + "maxUnhealthy. This is the guard against cordon storms. Default: \"" + MAX_UNHEALTHY + "\".")
     @ValidationRule(value = "type(self) == int ? self >= 0 : self.matches('" + PERCENT_PATTERN + "')",
             message = "must be a count (0, 5) or a percentage from 0% to 100% (\"10%\")")

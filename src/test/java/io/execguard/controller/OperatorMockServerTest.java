@@ -365,7 +365,7 @@ class OperatorMockServerTest {
         report("t2", finding(Severity.Critical, Scope.Node, Cause.FuseRequest, null));
         RemediationStatus t2 = await(() -> remediation("t2"), x -> x != null && !"ProbeNotReporting".equals(x.getReason()),
                 "t2 decided under the invalid policy");
-        assertEquals(Action.Annotate, t2.getAction(), "no new mark, not even the condition: " + t2);
+        assertEquals(Action.None, t2.getAction(), "no new mark, not even the annotation: " + t2);
         assertEquals(Suppression.InvalidPolicy, t2.getSuppressed());
         assertNull(NodePlan.condition(nodeNow("t2")));
         assertFalse(NodePlan.hasTaint(nodeNow("t2")));

@@ -26,7 +26,9 @@ import io.execguard.detect.Scope;
  *   <li>Less wanted than applied: keep it until the node has not needed it for releaseAfter (never under an
  *       unreadable policy), then step down.</li>
  *   <li>More wanted than applied: a new condition, taint or cordon is refused under an unreadable policy, in an
- *       incident or a storm; a new mark needs a slot of the hold ledger (cap, rate limit).</li>
+ *       incident or a storm; a new mark needs a slot of the hold ledger (cap, rate limit). Refused, the node keeps
+ *       what it has and gets nothing new, not even the annotation: past a safety rule execguard writes only the
+ *       report (its {@code suppressed}) — in a Ceph outage, one write per failing node, not two.</li>
  *   <li>Dry run: all of that is computed and reported, nothing is touched.</li>
  * </ol>
  *
@@ -76,8 +78,8 @@ public record Decision(Action wanted, Action action, String reason, Suppression 
                 healthySince = null;
             }
         } else if (wanted.compareTo(applied) > 0) {
-            // 5. A stronger mark: only what the safety rules allow.
-            Action allowed = Action.min(wanted, Action.max(applied, Action.Annotate));
+            // 5. A stronger mark: only what the safety rules allow; refused, nothing new at all.
+            Action allowed = applied;
             boolean newMark = wanted.marksUnhealthy() && !applied.marksUnhealthy();
             boolean newHold = wanted.holdsNode() && !applied.holdsNode();
             if (!policy.valid() && (newMark || newHold)) {

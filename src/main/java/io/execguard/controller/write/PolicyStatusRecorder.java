@@ -177,7 +177,7 @@ public final class PolicyStatusRecorder {
         if (s.failing() > held && held >= l.maxMarked()) {
             return condition(cached, SUPPRESSING, ConditionStatus.True, "MaxUnhealthy", held
                     + " nodes are marked, the most maxUnhealthy allows; " + (s.failing() - held)
-                    + " more failing nodes get only the annotation.", at);
+                    + " more failing nodes are not newly marked (their reports say suppressed: maxUnhealthy).", at);
         }
         return condition(cached, SUPPRESSING, ConditionStatus.False, "WithinLimits", held + " of at most "
                 + l.maxMarked() + " nodes marked.", at);

@@ -109,11 +109,13 @@ class DecisionTest {
                 row("unreadable report = stale: no new hold", Report.UNKNOWN, NONE, POLICY, FREE, P0, Action.None,
                         Suppression.Stale, false, false),
                 // the cap and the rate limit (the ledger's answer)
-                row("cap full: annotate only", CRITICAL, NONE, POLICY, FREE.withSlot(Slot.Full), P0, Action.Annotate,
+                row("cap full: nothing new on the Node", CRITICAL, NONE, POLICY, FREE.withSlot(Slot.Full), P0, Action.None,
                         Suppression.MaxUnhealthy, false, true),
-                row("rate limited: annotate only", CRITICAL, NONE, POLICY, FREE.withSlot(Slot.RateLimited), P0,
-                        Action.Annotate, Suppression.RateLimit, false, true),
+                row("rate limited: nothing new", CRITICAL, NONE, POLICY, FREE.withSlot(Slot.RateLimited), P0,
+                        Action.None, Suppression.RateLimit, false, true),
                 row("the condition respects the cap", fresh(f(Severity.Warning, Scope.Node)), NONE, POLICY,
+                        FREE.withSlot(Slot.Full), P0, Action.None, Suppression.MaxUnhealthy, false, true),
+                row("an annotated node keeps its annotation past the cap", CRITICAL, applied(Action.Annotate), POLICY,
                         FREE.withSlot(Slot.Full), P0, Action.Annotate, Suppression.MaxUnhealthy, false, true),
                 row("already marked: a stronger mark needs no new slot", CRITICAL, applied(Action.Condition), POLICY,
                         FREE.withSlot(Slot.Full), P0, Action.Cordon, null, false, true),
@@ -121,7 +123,7 @@ class DecisionTest {
                         FREE.withSlot(Slot.Full), P0, Action.Cordon, null, false, true),
                 // the storm guard
                 row("incident: no new mark", fresh(ceph()), NONE, POLICY, new Fleet(Set.of(CEPH), false, Slot.Granted),
-                        P0, Action.Annotate, Suppression.Incident, false, true),
+                        P0, Action.None, Suppression.Incident, false, true),
                 row("incident: a marked node keeps its mark, gets no hold", fresh(ceph()), applied(Action.Condition),
                         POLICY, new Fleet(Set.of(CEPH), false, Slot.Granted), P0, Action.Condition,
                         Suppression.Incident, false, true),
@@ -130,7 +132,7 @@ class DecisionTest {
                 row("other backend: not this incident", CRITICAL, NONE, POLICY,
                         new Fleet(Set.of(CEPH), false, Slot.Granted), P0, Action.Cordon, null, true, true),
                 row("storm: no new mark", CRITICAL, NONE, POLICY, new Fleet(Set.of(), true, Slot.Granted), P0,
-                        Action.Annotate, Suppression.Incident, false, true),
+                        Action.None, Suppression.Incident, false, true),
                 // stepping down
                 row("recovering: held until releaseAfter", HEALTHY, applied(Action.Cordon), POLICY, FREE,
                         healthyFor(Action.Cordon, Duration.ofMinutes(2)), Action.Cordon, null, false, true),
@@ -145,7 +147,7 @@ class DecisionTest {
                 row("invalid policy: no release", HEALTHY, applied(Action.Cordon), INVALID, FREE,
                         healthyFor(Action.Cordon, Duration.ofHours(1)), Action.Cordon, Suppression.InvalidPolicy,
                         false, true),
-                row("invalid policy: no new mark", CRITICAL, NONE, INVALID, FREE, P0, Action.Annotate,
+                row("invalid policy: no new mark", CRITICAL, NONE, INVALID, FREE, P0, Action.None,
                         Suppression.InvalidPolicy, false, true),
                 row("invalid policy: a held node keeps its hold", CRITICAL, applied(Action.Cordon), INVALID, FREE, P0,
                         Action.Cordon, null, false, true),
@@ -157,7 +159,7 @@ class DecisionTest {
                 row("dry run: computes, never touches", CRITICAL, NONE, DRY, FREE, P0, Action.Cordon,
                         Suppression.DryRun, true, false),
                 row("dry run past the cap says maxUnhealthy", CRITICAL, NONE, DRY, FREE.withSlot(Slot.Full), P0,
-                        Action.Annotate, Suppression.MaxUnhealthy, false, false));
+                        Action.None, Suppression.MaxUnhealthy, false, false));
     }
 
     static Arguments row(String name, Report r, Node n, Policy p, Fleet f, Prior prior, Action action,
