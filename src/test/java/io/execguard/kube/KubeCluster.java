@@ -532,13 +532,18 @@ public final class KubeCluster {
     private static final Pattern REFUSAL = Pattern.compile("(?i)forbidden|code\\s*[=:]\\s*403\\b|\\b403 forbidden");
 
     public static void await(Duration timeout, String what, BooleanSupplier cond) {
+        await(timeout, Duration.ofMillis(100), what, cond);
+    }
+
+    /** Polls every {@code poll} (a benchmark's scrapes must not become part of what it measures). */
+    public static void await(Duration timeout, Duration poll, String what, BooleanSupplier cond) {
         long end = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < end) {
             if (cond.getAsBoolean()) {
                 return;
             }
             try {
-                Thread.sleep(100);
+                Thread.sleep(poll.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted waiting for " + what, e);
