@@ -428,6 +428,8 @@ class HelmChartTest {
             }
         }
         assertTrue(operator.contains("-XX:TieredStopAtLevel=1"), operator.toString());
+        assertTrue(operator.contains("-XX:AOTCache=/app/operator.aot"), operator.toString());
+        assertTrue(dockerfile.contains("/app/operator.aot"), "the image carries the operator's AOT cache");
         // the probe's own, measured (docs/RESOURCES.md): the image's AOT cache, one malloc arena
         Map<String, String> probe = envOf(r, "DaemonSet", PROBE);
         assertTrue(probe.get("JDK_JAVA_OPTIONS").contains("-XX:AOTCache=/app/probe.aot"), probe.toString());

@@ -3,10 +3,13 @@ package io.execguard.install;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
@@ -16,16 +19,24 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 
 import io.execguard.api.ExecHealthPolicy;
+import io.execguard.api.ExecHealthPolicySpec;
 import io.execguard.api.NodeExecHealth;
+import io.execguard.api.NodeExecHealthStatus;
+import io.execguard.api.Phase;
+import io.execguard.api.TestFindings;
 import io.execguard.bench.BusyNode;
 import io.execguard.bench.SyntheticHost;
+import io.execguard.detect.Cause;
+import io.execguard.detect.Scope;
+import io.execguard.detect.Severity;
 
 /**
  * Not a test: the harness behind docs/RESOURCES.md. {@code tree DIR TASKS} writes a synthetic busy
  * node (BusyNode, cgroup v2) under DIR and leaves it there; {@code server NODE PORTFILE} runs
  * fabric8's mock API server in CRUD mode over HTTPS with the execguard CRDs and one Node, writes its
  * port to PORTFILE and serves until killed, so a real {@code execguard probe} process (any JVM
- * flags, any runtime) can run against it: see hack/measure-probe.sh.
+ * flags, any runtime) can run against it: see hack/measure-probe.sh; {@code fleet NODES PORTFILE} serves NODES
+ * Nodes and reports (30 % failing) under an acting policy, for the operator's training run (hack/aot-train.sh).
  */
 public final class ProbeSoak {
 
@@ -57,7 +68,46 @@ public final class ProbeSoak {
                 System.out.println("mock API server on https://127.0.0.1:" + server.getPort());
                 new CountDownLatch(1).await();
             }
-            default -> throw new IllegalArgumentException("tree DIR TASKS | server NODE PORTFILE");
+            case "fleet" -> {
+                // the operator's training run (hack/aot-train.sh ... operator): a fleet to decide, 30 % failing at
+                // node scope under a policy that acts (not a dry run), so every path of a reconcile is taken
+                KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(),
+                        new HashMap<>(), new KubernetesCrudDispatcher(List.of()), true);
+                server.start(InetAddress.getLoopbackAddress(), 0);
+                server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(NodeExecHealth.class));
+                server.expectCustomResource(
+                        CustomResourceDefinitionContext.fromCustomResourceType(ExecHealthPolicy.class));
+                int nodes = Integer.parseInt(args[1]);
+                try (KubernetesClient client = server.createClient()) {
+                    ExecHealthPolicy p = new ExecHealthPolicy();
+                    p.getMetadata().setName("default");
+                    p.setSpec(new ExecHealthPolicySpec());
+                    p.getSpec().setDryRun(false);
+                    client.resource(p).create();
+                    Instant now = Instant.now();
+                    for (int i = 0; i < nodes; i++) {
+                        String name = String.format("train-%04d", i);
+                        Node node = client.nodes().resource(new NodeBuilder().withNewMetadata().withName(name)
+                                .withLabels(Map.of("pool", "default")).endMetadata().withNewSpec().endSpec().build())
+                                .create();
+                        NodeExecHealth neh = NodeExecHealth.forNode(node);
+                        NodeExecHealthStatus st = new NodeExecHealthStatus();
+                        boolean failing = i % 10 < 3;
+                        st.setPhase(failing ? Phase.Unhealthy : Phase.Healthy);
+                        st.setLastProbeTime(now.toString());
+                        if (failing) {
+                            st.setFindings(List.of(TestFindings.finding(Severity.Critical, Scope.Node, Cause.BlockIo,
+                                    null)));
+                        }
+                        neh.setStatus(st);
+                        client.resources(NodeExecHealth.class).resource(neh).create();
+                    }
+                }
+                Files.writeString(Path.of(args[2]), Integer.toString(server.getPort()));
+                System.out.println("mock API server with " + nodes + " nodes on https://127.0.0.1:" + server.getPort());
+                new CountDownLatch(1).await();
+            }
+            default -> throw new IllegalArgumentException("tree DIR TASKS | server NODE PORTFILE | fleet NODES PORTFILE");
         }
     }
 }

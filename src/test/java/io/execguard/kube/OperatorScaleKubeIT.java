@@ -108,7 +108,10 @@ class OperatorScaleKubeIT {
         List<String> flags() {
             List<String> out = new ArrayList<>();
             out.add("-XX:MaxRAM=" + memoryLimit.replace("Mi", "m").replace("Gi", "g"));
-            out.addAll(options);
+            for (String o : options) {
+                // the image's AOT cache: one trained here as the Dockerfile trains it, for this runtime and jar
+                out.add(o.startsWith("-XX:AOTCache=") ? "-XX:AOTCache=" + operatorAotCache() : o);
+            }
             // -Dexecguard.scale.operator.jvmExtra="...": flags after the chart's (the later one wins), to compare
             String extra = System.getProperty("execguard.scale.operator.jvmExtra", "").trim();
             if (!extra.isEmpty()) {
@@ -125,6 +128,42 @@ class OperatorScaleKubeIT {
     }
 
     static final ChartJvm CHART_JVM = ChartJvm.fromValues(Path.of("helm", "execguard", "values.yaml"));
+
+    private static Path operatorAot;
+
+    /** The operator's AOT cache, trained once per run by hack/aot-train.sh (as the Dockerfile does). */
+    static synchronized Path operatorAotCache() {
+        if (operatorAot == null) {
+            Path jar = Path.of(System.getProperty("execguard.jar")).toAbsolutePath();
+            Path out = jar.resolveSibling("scale-kube").resolve("operator.aot");
+            try {
+                Files.createDirectories(out.getParent());
+                ProcessBuilder pb = new ProcessBuilder("bash", "hack/aot-train.sh",
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(), jar.toString(),
+                        out.toString(), "20", "operator").redirectErrorStream(true)
+                        .redirectOutput(out.resolveSibling("aot-train.log").toFile());
+                pb.environment().put("BUILD", jar.getParent().toString()); // its classes and class path
+                Process p = pb.start();
+                if (!p.waitFor(5, TimeUnit.MINUTES)) {
+                    p.destroyForcibly();
+                    throw new AssertionError("hack/aot-train.sh operator took over 5 minutes");
+                }
+                if (p.exitValue() != 0 || !Files.isRegularFile(out)) {
+                    throw new AssertionError("hack/aot-train.sh operator failed (" + p.exitValue() + "): "
+                            + Files.readString(out.resolveSibling("aot-train.log")));
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+            operatorAot = out;
+            System.out.printf("[scale-kube] operator AOT cache trained for this runtime and jar: %s (%d MB)%n", out,
+                    out.toFile().length() >> 20);
+        }
+        return operatorAot;
+    }
 
     static KubeCluster cluster;
     static KubernetesClient admin;
@@ -204,6 +243,7 @@ class OperatorScaleKubeIT {
         figure("  the API server's time for them", "%s", KubeCluster.durationDiff(d2b, d2));
         figure("  control-plane CPU for them", "%s", cpu2b.until(cpu2, total(diff(r2b, r2))));
         awaitProfile(prof);
+        List<String> operatorJvm = CHART_JVM.flags(); // trains the image's AOT cache first: not part of the figures
         Cpu cpu3a = Cpu.now();  // before the operator starts: its CPU counts from 0
         Map<String, Long> r3a = cluster.requestsByVerb(null);
         f2 = cluster.flowControl();
@@ -215,7 +255,7 @@ class OperatorScaleKubeIT {
         Path kubeconfig = cluster.kubeconfigFor(token, dir.resolve("operator.kubeconfig"));
         int port = freePort();
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(CHART_JVM.flags());
+        cmd.addAll(operatorJvm);
         cmd.add("-Xlog:gc:file=" + dir.resolve("operator-gc-" + BACKEND + "-" + NODES + ".log") + ":uptime"); // pauses
         if (!PPROF.isBlank()) { // the operator's own CPU by method: jfr view hot-methods DIR/operator-....jfr
             cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
