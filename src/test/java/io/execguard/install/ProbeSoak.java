@@ -43,6 +43,16 @@ public final class ProbeSoak {
     private ProbeSoak() {
     }
 
+    /** fabric8's mock API server in CRUD mode over HTTPS on 127.0.0.1, serving the execguard CRDs. */
+    private static KubernetesMockServer crudServer() {
+        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                new KubernetesCrudDispatcher(List.of()), true);
+        server.start(InetAddress.getLoopbackAddress(), 0);
+        server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(NodeExecHealth.class));
+        server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(ExecHealthPolicy.class));
+        return server;
+    }
+
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
             case "tree" -> {
@@ -54,12 +64,7 @@ public final class ProbeSoak {
                         dir);
             }
             case "server" -> {
-                KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(),
-                        new HashMap<>(), new KubernetesCrudDispatcher(List.of()), true);
-                server.start(InetAddress.getLoopbackAddress(), 0);
-                server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(NodeExecHealth.class));
-                server.expectCustomResource(
-                        CustomResourceDefinitionContext.fromCustomResourceType(ExecHealthPolicy.class));
+                KubernetesMockServer server = crudServer();
                 try (KubernetesClient client = server.createClient()) {
                     client.nodes().resource(new NodeBuilder().withNewMetadata().withName(args[1])
                             .withUid("0b6d1c52-3c1e-4a8e-b1f7-2f6f1a9d2c44").endMetadata().build()).create();
@@ -71,12 +76,7 @@ public final class ProbeSoak {
             case "fleet" -> {
                 // the operator's training run (hack/aot-train.sh ... operator): a fleet to decide, 30 % failing at
                 // node scope under a policy that acts (not a dry run), so every path of a reconcile is taken
-                KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(),
-                        new HashMap<>(), new KubernetesCrudDispatcher(List.of()), true);
-                server.start(InetAddress.getLoopbackAddress(), 0);
-                server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(NodeExecHealth.class));
-                server.expectCustomResource(
-                        CustomResourceDefinitionContext.fromCustomResourceType(ExecHealthPolicy.class));
+                KubernetesMockServer server = crudServer();
                 int nodes = Integer.parseInt(args[1]);
                 try (KubernetesClient client = server.createClient()) {
                     ExecHealthPolicy p = new ExecHealthPolicy();
