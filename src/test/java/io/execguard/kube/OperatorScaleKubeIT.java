@@ -109,8 +109,11 @@ class OperatorScaleKubeIT {
             List<String> out = new ArrayList<>();
             out.add("-XX:MaxRAM=" + memoryLimit.replace("Mi", "m").replace("Gi", "g"));
             for (String o : options) {
-                // the image's AOT cache: one trained here as the Dockerfile trains it, for this runtime and jar
-                out.add(o.startsWith("-XX:AOTCache=") ? "-XX:AOTCache=" + operatorAotCache() : o);
+                if (!o.startsWith("-XX:AOTCache=")) {
+                    out.add(o);
+                } else { // the image's AOT cache: one trained here as the Dockerfile trains it, for this runtime and jar
+                    trainOperatorAotCache().ifPresent(aot -> out.add("-XX:AOTCache=" + aot));
+                }
             }
             // -Dexecguard.scale.operator.jvmExtra="...": flags after the chart's (the later one wins), to compare
             String extra = System.getProperty("execguard.scale.operator.jvmExtra", "").trim();
@@ -129,40 +132,42 @@ class OperatorScaleKubeIT {
 
     static final ChartJvm CHART_JVM = ChartJvm.fromValues(Path.of("helm", "execguard", "values.yaml"));
 
-    private static Path operatorAot;
-
-    /** The operator's AOT cache, trained once per run by hack/aot-train.sh (as the Dockerfile does). */
-    static synchronized Path operatorAotCache() {
-        if (operatorAot == null) {
-            Path jar = Path.of(System.getProperty("execguard.jar")).toAbsolutePath();
-            Path out = jar.resolveSibling("scale-kube").resolve("operator.aot");
-            try {
-                Files.createDirectories(out.getParent());
-                ProcessBuilder pb = new ProcessBuilder("bash", "hack/aot-train.sh",
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(), jar.toString(),
-                        out.toString(), "20", "operator").redirectErrorStream(true)
-                        .redirectOutput(out.resolveSibling("aot-train.log").toFile());
-                pb.environment().put("BUILD", jar.getParent().toString()); // its classes and class path
-                Process p = pb.start();
-                if (!p.waitFor(5, TimeUnit.MINUTES)) {
-                    p.destroyForcibly();
-                    throw new AssertionError("hack/aot-train.sh operator took over 5 minutes");
-                }
-                if (p.exitValue() != 0 || !Files.isRegularFile(out)) {
-                    throw new AssertionError("hack/aot-train.sh operator failed (" + p.exitValue() + "): "
-                            + Files.readString(out.resolveSibling("aot-train.log")));
-                }
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
+    /**
+     * Trains the operator's AOT cache by hack/aot-train.sh, as the Dockerfile does; empty on a runtime without AOT
+     * caches (JDK < 25), where the image's cache is empty too and the JVM runs without one.
+     */
+    static java.util.Optional<Path> trainOperatorAotCache() {
+        Path jar = Path.of(System.getProperty("execguard.jar")).toAbsolutePath();
+        Path out = jar.resolveSibling("scale-kube").resolve("operator.aot");
+        Path log = out.resolveSibling("aot-train.log");
+        try {
+            Files.createDirectories(out.getParent());
+            ProcessBuilder pb = new ProcessBuilder("bash", "hack/aot-train.sh",
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), jar.toString(),
+                    out.toString(), "20", "operator").redirectErrorStream(true).redirectOutput(log.toFile());
+            pb.environment().put("BUILD", jar.getParent().toString()); // its classes and class path
+            Process p = pb.start();
+            if (!p.waitFor(5, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new AssertionError("hack/aot-train.sh operator took over 5 minutes");
             }
-            operatorAot = out;
-            System.out.printf("[scale-kube] operator AOT cache trained for this runtime and jar: %s (%d MB)%n", out,
-                    out.toFile().length() >> 20);
+            if (p.exitValue() == 2 && Files.readString(log).contains("no AOT cache support")) {
+                System.out.printf("[scale-kube] operator without an AOT cache: %s%n", Files.readString(log).strip());
+                return java.util.Optional.empty();
+            }
+            if (p.exitValue() != 0 || !Files.isRegularFile(out)) {
+                throw new AssertionError("hack/aot-train.sh operator failed (" + p.exitValue() + "): "
+                        + Files.readString(log));
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
-        return operatorAot;
+        System.out.printf("[scale-kube] operator AOT cache trained for this runtime and jar: %s (%d MB)%n", out,
+                out.toFile().length() >> 20);
+        return java.util.Optional.of(out);
     }
 
     static KubeCluster cluster;
