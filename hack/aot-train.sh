@@ -54,7 +54,7 @@ env -i PATH="$PATH" KUBECONFIG="$WORK/kubeconfig" "${run_env[@]}" \
   "$JAVA" $FLAGS -XX:AOTCacheOutput="$OUT" -jar "$JAR" "$WHAT" >"$WORK/run.log" 2>&1 &
 RUN_PID=$!
 sleep "$SECONDS_TO_RUN"
-kill "$RUN_PID"; wait "$RUN_PID" || true
+kill "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" || true   # it may have died: say why below
 RUN_PID=""
 [ -s "$OUT" ] || { echo "aot-train: no cache written:" >&2; tail -20 "$WORK/run.log" >&2; exit 1; }
 if [ "$WHAT" = operator ] && ! grep -q "operator started" "$WORK/run.log"; then

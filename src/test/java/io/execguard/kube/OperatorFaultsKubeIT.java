@@ -246,6 +246,9 @@ class OperatorFaultsKubeIT {
         assertEquals(CAP, fleet.heldOnServer().size(), "no lost hold: " + fleet.summary());
         assertEquals(List.of(), s.doubleTaints(), "execguard's taint twice in a Node's taint list");
         Map<String, Integer> starts = s.holdStarts();
+        // the Events are queued after the writes they tell of: each held node's is written soon after, not at once
+        KubeCluster.await(Duration.ofSeconds(60), "a cordon Event for every held node",
+                () -> fleet.heldOnServer().stream().allMatch(n -> fleet.cordonEvents(n) >= 1));
         Map<String, Integer> events = new TreeMap<>();
         r.nodes().forEach(n -> events.put(n, fleet.cordonEvents(n)));
         double cordoned = HaFleet.metric(op, "execguard_actions_total", "kind=\"cordoned\"");

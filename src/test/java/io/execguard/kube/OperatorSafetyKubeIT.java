@@ -246,7 +246,9 @@ class OperatorSafetyKubeIT {
             s.await("every report decided and the incident on the policy", () ->
                     nodes.stream().allMatch(n -> marked(s, n) || suppressed(s, n, Suppression.Incident))
                             && incident(s.status(policy), Cause.CephRequest, "ceph " + source) != null
-                            && incident(s.status(policy), Cause.CephRequest, "ceph " + source).getNodeCount() == 4);
+                            && incident(s.status(policy), Cause.CephRequest, "ceph " + source).getNodeCount() == 4
+                            // Events are written after the status they tell of (queued): wait for the first
+                            && s.events(policy, "SharedBackendIncident") >= 1);
             int eventsAtFirst = s.events(policy, "SharedBackendIncident");
             s.observe(3);
 
@@ -315,7 +317,7 @@ class OperatorSafetyKubeIT {
 
     /**
      * newHoldsPerMinute 2, four failing Nodes, a roomy cap and no storm: two held within the first minute, the
-     * other two say {@code suppressed: rateLimit} (annotated only, no condition). The old controller had no rate
+     * other two say {@code suppressed: rateLimit} (nothing on their Nodes, no condition). The old controller had no rate
      * limit: four cordoned at once.
      */
     @Test
@@ -390,7 +392,8 @@ class OperatorSafetyKubeIT {
                         return i != null && i.getNodes().equals(List.of(onShared.get(e.getKey())));
                     })
                     && policies.values().stream().allMatch(p -> Integer.valueOf(1).equals(s.status(p).getNodesHeld()))
-                    && onShared.values().stream().allMatch(n -> suppressed(s, n, Suppression.Incident)));
+                    && onShared.values().stream().allMatch(n -> suppressed(s, n, Suppression.Incident))
+                    && policies.values().stream().allMatch(p -> s.events(p, "SharedBackendIncident") >= 1));
             Map<String, Integer> eventsAtFirst = new TreeMap<>();
             policies.forEach((pool, p) -> eventsAtFirst.put(pool, s.events(p, "SharedBackendIncident")));
             s.observe(3);

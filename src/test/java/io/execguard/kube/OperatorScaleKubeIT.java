@@ -52,6 +52,7 @@ import io.execguard.api.NodeExecHealth;
 import io.execguard.api.NodeExecHealthStatus;
 import io.execguard.api.Phase;
 import io.execguard.api.ReportedFinding;
+import io.execguard.controller.write.EventRecorder;
 import io.execguard.detect.Cause;
 import io.execguard.detect.FindingType;
 import io.execguard.detect.Scope;
@@ -328,6 +329,15 @@ class OperatorScaleKubeIT {
                     .filter(n -> Boolean.TRUE.equals(n.getSpec().getUnschedulable())).count();
             figure("result", "%s backend: %d of %d unhealthy nodes cordoned (maxUnhealthy 10 %% of %d)", BACKEND,
                     cordoned, UNHEALTHY, NODES);
+            // the Events are written by one thread after the writes they report: all of them by now (a resync later)
+            double dropped = m.value("execguard_events_dropped_total");
+            long holdEvents = admin.v1().events().inNamespace(EventRecorder.NAMESPACE).list().getItems().stream()
+                    .filter(e -> e.getInvolvedObject() != null && "Node".equals(e.getInvolvedObject().getKind())
+                            && e.getReason() != null && e.getReason().startsWith("ExecGuard")
+                            && !e.getReason().equals("ExecGuardReleased") && !e.getReason().equals("ExecGuardDryRun"))
+                    .count();
+            figure("events", "%d Events on Nodes for holds (this cluster, this hour), %.0f dropped", holdEvents,
+                    dropped);
             printFigures();
             assertTrue(operator.isAlive(), "operator died; see " + dir.resolve("operator.log"));
             // RBAC refusals are not counted in apiserver_request_total (the authorization filter answers before
@@ -346,6 +356,8 @@ class OperatorScaleKubeIT {
                 assertEquals(NODES / 10, cordoned, "maxUnhealthy: 10 % of the fleet");
             }
             assertEquals(0, second, "a second pass over an unchanged fleet writes nothing");
+            assertEquals(0.0, dropped, "Events dropped: every hold is told (see " + dir.resolve("operator.log") + ")");
+            assertTrue(holdEvents >= cordoned, holdEvents + " hold Events for " + cordoned + " cordoned nodes");
         } finally {
             sampler.shutdownNow();
             operator.destroy();

@@ -36,8 +36,10 @@ import io.execguard.probe.Metrics;
  * <p>
  * Like client-go's broadcaster, {@link #record} only queues: one writer thread sends the Events in order, so a
  * reconcile never waits on one (they are notices about writes already made, not part of them). The queue holds
- * {@value #QUEUED} (client-go's {@code maxQueuedEvents}); past that an Event is dropped, counted in
- * {@code execguard_events_dropped_total} and logged. Events still queued when the process exits are lost.
+ * {@value #QUEUED}; past that an Event is dropped, counted in {@code execguard_events_dropped_total} and logged.
+ * Events still queued when the process exits are lost. (Not client-go's {@code maxQueuedEvents} of 1,000: the
+ * operator's Events follow its holds, and at 15,000 nodes the 1,500 holds of one pass queued 1,500 Events within
+ * seconds, of which a queue of 1,000 dropped ~450 — docs/SCALE.md. A waiting Event is a few hundred bytes.)
  */
 public final class EventRecorder {
 
@@ -46,7 +48,7 @@ public final class EventRecorder {
     /** The only namespace the API server accepts Events about cluster-scoped objects in (besides none). */
     public static final String NAMESPACE = "default";
     static final Duration AGGREGATE_WITHIN = Duration.ofMinutes(10);
-    static final int QUEUED = 1000;
+    static final int QUEUED = 10_000;
     private static final int REMEMBERED = 4096;
     private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
 
