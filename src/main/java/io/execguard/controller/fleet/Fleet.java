@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -611,9 +612,11 @@ public final class Fleet {
         });
         Map<String, PolicyStats> policies = new HashMap<>();
         readings.forEach((key, reading) -> policies.put(key, new PolicyStats(key, objects.get(key), reading,
-                selected.getOrDefault(key, 0), Set.copyOf(marked.getOrDefault(key, Set.of())),
+                selected.getOrDefault(key, 0), Frozen.set(marked.getOrDefault(key, Set.of())),
                 failing.getOrDefault(key, 0), Map.copyOf(overlaps.getOrDefault(key, Map.of())))));
-        return new Snapshot(builtAt, now, resolver, Map.copyOf(nodes), Map.copyOf(policies), Map.copyOf(incidents));
+        // HashMaps frozen, not Map.copyOf (Frozen says why): the nodes' map is built here and never changed
+        return new Snapshot(builtAt, now, resolver, Collections.unmodifiableMap(nodes), Map.copyOf(policies),
+                Frozen.map(incidents));
     }
 
     /** Convenience for callers holding a supplier of nodes etc. */

@@ -43,7 +43,7 @@ public final class PublishedIncidents {
             }
         });
         Map<String, Set<String>> copy = new HashMap<>();
-        incidents.forEach((key, nodes) -> copy.put(key, Set.copyOf(nodes)));
+        incidents.forEach((key, nodes) -> copy.put(key, Frozen.set(nodes)));
         byPolicy.put(policy, Map.copyOf(copy));
         return Optional.of(new Change(Map.copyOf(copy), Set.copyOf(changed), Set.copyOf(added)));
     }
