@@ -403,11 +403,10 @@ public final class Fleet {
 
     private Slot reserveLocked(String key, String node, String preRv, boolean dry, PolicyReading.Limits limits) {
         Snapshot s = current();
-        Set<String> counted = counted(s, key, dry);
-        if (counted.contains(node)) {
+        if (counts(s, key, dry, node)) {
             return Slot.Granted;
         }
-        if (counted.size() >= limits.maxMarked()) {
+        if (counted(s, key, dry) >= limits.maxMarked()) {
             return Slot.Full;
         }
         long now = nanos.getAsLong();
@@ -476,14 +475,7 @@ public final class Fleet {
     }
 
     private int markedLocked(String key) {
-        Snapshot s = current();
-        int n = s.policy(key).marked().size(); // counted(...).size(), without copying the set on every reconcile
-        for (Map.Entry<String, Pending> e : pending.entrySet()) {
-            if (e.getValue().policyKey().equals(key) && notMarkedYet(s, e.getKey(), e.getValue())) {
-                n++;
-            }
-        }
-        return n;
+        return counted(current(), key, false);
     }
 
     /** A reservation counts on top of its policy's marks until the snapshot shows its node marked. */
@@ -491,21 +483,36 @@ public final class Fleet {
         return !s.policy(p.policyKey()).marked().contains(node);
     }
 
-    private Set<String> counted(Snapshot s, String key, boolean dry) {
-        Set<String> out = new HashSet<>(s.policy(key).marked());
-        pending.forEach((n, p) -> {
-            if (p.policyKey().equals(key)) {
-                out.add(n);
+    /** Whether the node is one of the policy's marked, reserved or (in a dry run) would-be marked nodes. */
+    private boolean counts(Snapshot s, String key, boolean dry, String node) {
+        Pending p = pending.get(node);
+        return s.policy(key).marked().contains(node) || (p != null && p.policyKey().equals(key))
+                || (dry && key.equals(dryMarked.get(node)));
+    }
+
+    /**
+     * How many nodes the policy's cap counts: marked, reserved, and in a dry run would-be marked, each once. Counted
+     * without copying the marked set (a copy of 1,500 names on every reservation was 6 % of the operator's Java
+     * samples at 15,000 nodes).
+     */
+    private int counted(Snapshot s, String key, boolean dry) {
+        Set<String> marked = s.policy(key).marked();
+        int n = marked.size();
+        for (Map.Entry<String, Pending> e : pending.entrySet()) {
+            if (e.getValue().policyKey().equals(key) && !marked.contains(e.getKey())) {
+                n++;
             }
-        });
-        if (dry) {
-            dryMarked.forEach((n, k) -> {
-                if (k.equals(key)) {
-                    out.add(n);
-                }
-            });
         }
-        return out;
+        if (dry) {
+            for (Map.Entry<String, String> e : dryMarked.entrySet()) {
+                Pending p = pending.get(e.getKey());
+                if (e.getValue().equals(key) && !marked.contains(e.getKey())
+                        && (p == null || !p.policyKey().equals(key))) {
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     /**

@@ -68,8 +68,8 @@ public final class NodeWriter {
             }
             try {
                 if (plan.touchesSpecOrMetadata()) {
-                    // resource(node), not withName(name): fabric8 would GET the Node before patching it
-                    cur = client.nodes().resource(cur).patch(PatchContext.of(PatchType.JSON),
+                    // resource(...), not withName(name): fabric8 would GET the Node before patching it
+                    cur = client.nodes().resource(PatchTarget.node(name)).patch(PatchContext.of(PatchType.JSON),
                             json(plan.metadataPatch(cur)));
                     writtenRv = cur.getMetadata().getResourceVersion();
                     metrics.inc("execguard_node_writes_total", "object", "node");
@@ -98,7 +98,8 @@ public final class NodeWriter {
                     continue;
                 }
                 boolean definite = e.getCode() >= 400 && e.getCode() < 500;
-                LOG.warn("node {}: write failed ({}): {}", name, e.getCode(), e.getMessage());
+                LOG.warn("node {}: write failed ({}): {}{}", name, e.getCode(), e.getMessage(),
+                        e.getCause() == null ? "" : " (" + e.getCause() + ")");
                 return result(applied, cur, writtenRv, e, !definite);
             }
         }
@@ -153,6 +154,6 @@ public final class NodeWriter {
         } else {
             ops.add(Map.of("op", "replace", "path", "/status/conditions/" + at, "value", c));
         }
-        return client.nodes().resource(read).subresource("status").patch(PatchContext.of(PatchType.JSON), json(ops));
+        return client.nodes().resource(PatchTarget.node(read.getMetadata().getName())).subresource("status").patch(PatchContext.of(PatchType.JSON), json(ops));
     }
 }

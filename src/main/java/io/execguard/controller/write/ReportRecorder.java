@@ -95,7 +95,8 @@ public final class ReportRecorder {
             ops.add(op("add", "/status/phase", Phase.Unknown));
             ops.add(op("add", "/status/conditions", conds));
         }
-        client.resources(NodeExecHealth.class).resource(cached).subresource("status") // resource(): no GET first
+        client.resources(NodeExecHealth.class).resource(PatchTarget.report(cached.getMetadata().getName()))
+                .subresource("status") // resource(): no GET first
                 .patch(new PatchContext.Builder().withPatchType(PatchType.JSON).withFieldManager(FIELD_MANAGER)
                         .build(), client.getKubernetesSerialization().asJson(ops));
         metrics.inc("execguard_node_writes_total", "object", "nodeexechealth");
