@@ -29,12 +29,19 @@ BUILD=${BUILD:-target}   # the Maven build directory (-DbuildDir), as in hack/me
 mvn -B -q -o -DbuildDir="$BUILD" dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null 2>&1 \
   || mvn -B -q -DbuildDir="$BUILD" dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
 CP="$BUILD/test-classes:$BUILD/classes:$(cat "$CP_FILE")"
-if [ "$WHAT" = probe ]; then
-  "$JDK_JAVA" -cp "$CP" io.execguard.install.ProbeSoak tree "$WORK/host" 2000 >/dev/null
-  "$JDK_JAVA" -cp "$CP" io.execguard.install.ProbeSoak server train-node "$WORK/port" >"$WORK/server.log" 2>&1 &
-else
-  "$JDK_JAVA" -cp "$CP" io.execguard.install.ProbeSoak fleet 600 "$WORK/port" >"$WORK/server.log" 2>&1 &
-fi
+# what each command trains on: its mock API server (ProbeSoak's mode) and the environment its pod would give it
+case "$WHAT" in
+  probe)
+    "$JDK_JAVA" -cp "$CP" io.execguard.install.ProbeSoak tree "$WORK/host" 2000 >/dev/null
+    server=(server train-node "$WORK/port")
+    run_env=(NODE_NAME=train-node HOST_ROOT="$WORK/host" SCAN_INTERVAL=2s HEARTBEAT=2s METRICS_PORT=0)
+    ;;
+  operator)
+    server=(fleet 600 "$WORK/port")
+    run_env=(POD_NAMESPACE=execguard POD_NAME=train LEADER_ELECTION=false METRICS_PORT=0)
+    ;;
+esac
+"$JDK_JAVA" -cp "$CP" io.execguard.install.ProbeSoak "${server[@]}" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 300); do [ -s "$WORK/port" ] && break; kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
 [ -s "$WORK/port" ] || { echo "aot-train: the mock API server did not start:" >&2; tail -20 "$WORK/server.log" >&2; exit 1; }
@@ -44,11 +51,6 @@ cat >"$WORK/kubeconfig" <<JSON
  "users": [{"name": "t", "user": {"token": "t"}}], "contexts": [{"name": "t", "context": {"cluster": "t", "user": "t"}}]}
 JSON
 rm -f "$OUT"
-if [ "$WHAT" = probe ]; then
-  run_env=(NODE_NAME=train-node HOST_ROOT="$WORK/host" SCAN_INTERVAL=2s HEARTBEAT=2s METRICS_PORT=0)
-else
-  run_env=(POD_NAMESPACE=execguard POD_NAME=train LEADER_ELECTION=false METRICS_PORT=0)
-fi
 # shellcheck disable=SC2086
 env -i PATH="$PATH" KUBECONFIG="$WORK/kubeconfig" "${run_env[@]}" \
   "$JAVA" $FLAGS -XX:AOTCacheOutput="$OUT" -jar "$JAR" "$WHAT" >"$WORK/run.log" 2>&1 &

@@ -16,7 +16,6 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -24,13 +23,9 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.javaoperatorsdk.operator.Operator;
 
 import io.execguard.api.NodeExecHealth;
-import io.execguard.api.NodeExecHealthStatus;
-import io.execguard.api.Phase;
 import io.execguard.api.RemediationStatus;
+import io.execguard.api.TestFleet;
 import io.execguard.controller.decide.NodePlan;
-import io.execguard.detect.Cause;
-import io.execguard.detect.Scope;
-import io.execguard.detect.Severity;
 import io.execguard.probe.Metrics;
 
 /**
@@ -146,18 +141,9 @@ class OperatorScaleTest {
 
     private void createNodeAndReport(int i, Instant now) {
         String name = String.format("node-%04d", i);
-        Node node = client.nodes().resource(new NodeBuilder().withNewMetadata().withName(name)
-                .withLabels(Map.of("pool", "default")).endMetadata().withNewSpec().endSpec().build()).create();
+        Node node = client.nodes().resource(TestFleet.node(name, Map.of("pool", "default"))).create();
         NodeExecHealth neh = NodeExecHealth.forNode(node);
-        NodeExecHealthStatus s = new NodeExecHealthStatus();
-        boolean unhealthy = i % 10 < 3;
-        s.setPhase(unhealthy ? Phase.Unhealthy : Phase.Healthy);
-        s.setLastProbeTime(now.toString());
-        if (unhealthy) {
-            var f = OperatorMockServerTest.finding(Severity.Critical, Scope.Node, Cause.BlockIo, null);
-            s.setFindings(List.of(f));
-        }
-        neh.setStatus(s);
+        neh.setStatus(TestFleet.status(i, now, null));
         client.resources(NodeExecHealth.class).resource(neh).create();
     }
 

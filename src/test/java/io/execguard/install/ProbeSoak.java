@@ -21,14 +21,9 @@ import io.fabric8.mockwebserver.MockWebServer;
 import io.execguard.api.ExecHealthPolicy;
 import io.execguard.api.ExecHealthPolicySpec;
 import io.execguard.api.NodeExecHealth;
-import io.execguard.api.NodeExecHealthStatus;
-import io.execguard.api.Phase;
-import io.execguard.api.TestFindings;
+import io.execguard.api.TestFleet;
 import io.execguard.bench.BusyNode;
 import io.execguard.bench.SyntheticHost;
-import io.execguard.detect.Cause;
-import io.execguard.detect.Scope;
-import io.execguard.detect.Severity;
 
 /**
  * Not a test: the harness behind docs/RESOURCES.md. {@code tree DIR TASKS} writes a synthetic busy
@@ -87,19 +82,9 @@ public final class ProbeSoak {
                     Instant now = Instant.now();
                     for (int i = 0; i < nodes; i++) {
                         String name = String.format("train-%04d", i);
-                        Node node = client.nodes().resource(new NodeBuilder().withNewMetadata().withName(name)
-                                .withLabels(Map.of("pool", "default")).endMetadata().withNewSpec().endSpec().build())
-                                .create();
+                        Node node = client.nodes().resource(TestFleet.node(name, Map.of("pool", "default"))).create();
                         NodeExecHealth neh = NodeExecHealth.forNode(node);
-                        NodeExecHealthStatus st = new NodeExecHealthStatus();
-                        boolean failing = i % 10 < 3;
-                        st.setPhase(failing ? Phase.Unhealthy : Phase.Healthy);
-                        st.setLastProbeTime(now.toString());
-                        if (failing) {
-                            st.setFindings(List.of(TestFindings.finding(Severity.Critical, Scope.Node, Cause.BlockIo,
-                                    null)));
-                        }
-                        neh.setStatus(st);
+                        neh.setStatus(TestFleet.status(i, now, null));
                         client.resources(NodeExecHealth.class).resource(neh).create();
                     }
                 }

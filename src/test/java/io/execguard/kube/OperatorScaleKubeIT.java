@@ -33,7 +33,6 @@ import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -49,14 +48,9 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 
 import io.execguard.api.NodeExecHealth;
-import io.execguard.api.NodeExecHealthStatus;
 import io.execguard.api.Phase;
-import io.execguard.api.ReportedFinding;
+import io.execguard.api.TestFleet;
 import io.execguard.controller.write.EventRecorder;
-import io.execguard.detect.Cause;
-import io.execguard.detect.FindingType;
-import io.execguard.detect.Scope;
-import io.execguard.detect.Severity;
 
 /**
  * A benchmark on the real API server, not a timed test: {@code -Dexecguard.scale.nodes} (default 5,000) Node
@@ -273,6 +267,11 @@ class OperatorScaleKubeIT {
         pb.environment().putAll(Map.of("KUBECONFIG", kubeconfig.toString(), "POD_NAMESPACE", "execguard",
                 "LEADER_ELECTION", "false", "METRICS_PORT", String.valueOf(port), "RESYNC_INTERVAL", "60s",
                 "PROBE_HEARTBEAT", "30m", "POD_NAME", "scale-bench"));
+        // -Dexecguard.scale.operator.threads=N: RECONCILE_THREADS other than the chart's, to compare
+        String threads = System.getProperty("execguard.scale.operator.threads", "").trim();
+        if (!threads.isEmpty()) {
+            pb.environment().put("RECONCILE_THREADS", threads);
+        }
         long to = System.nanoTime();
         Process operator = pb.start();
         java.util.concurrent.ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
@@ -460,31 +459,12 @@ class OperatorScaleKubeIT {
 
     private static void createNodeAndReport(int i, String now) {
         String name = String.format("scale-%05d", i);
-        Node node = admin.nodes().resource(new NodeBuilder().withNewMetadata().withName(name)
-                .withLabels(Map.of(LABEL, "scale")).endMetadata().withNewSpec().endSpec().build()).create();
+        Node node = admin.nodes().resource(TestFleet.node(name, Map.of(LABEL, "scale"))).create();
         NodeExecHealth neh = NodeExecHealth.forNode(node);
         neh.getMetadata().setLabels(Map.of(LABEL, "scale"));
         neh = admin.resources(NodeExecHealth.class).resource(neh).create();
-        NodeExecHealthStatus s = new NodeExecHealthStatus();
-        boolean unhealthy = i % 10 < 3;
-        s.setPhase(unhealthy ? Phase.Unhealthy : Phase.Healthy);
-        s.setLastProbeTime(now);
-        if (unhealthy) {
-            ReportedFinding f = new ReportedFinding();
-            f.setId("UnkillableTask/BlockIo/1");
-            f.setType(FindingType.UnkillableTask);
-            f.setCause(Cause.BlockIo);
-            f.setSeverity(Severity.Critical);
-            f.setScope(Scope.Node);
-            f.setMessage("pid 1 stuck in BlockIo");
-            f.setFirstSeen(now);
-            if (BACKEND.equals("shared")) {
-                f.setCause(Cause.CephRequest);
-                f.setMount(new io.execguard.api.MountStatus("ceph", "10.0.0.1:6789:/scale", "/data", null));
-            }
-            s.setFindings(List.of(f));
-        }
-        neh.setStatus(s);
+        neh.setStatus(TestFleet.status(i, Instant.parse(now),
+                BACKEND.equals("shared") ? TestFleet.SHARED_CEPH : null));
         admin.resources(NodeExecHealth.class).resource(neh).updateStatus();
     }
 

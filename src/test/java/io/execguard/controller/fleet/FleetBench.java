@@ -9,16 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 
-import io.execguard.detect.Cause;
 import io.execguard.api.NodeExecHealth;
-import io.execguard.api.NodeExecHealthStatus;
-import io.execguard.api.Phase;
-import io.execguard.api.ReportedFinding;
-import io.execguard.detect.Scope;
-import io.execguard.detect.Severity;
-import io.execguard.detect.FindingType;
+import io.execguard.api.TestFleet;
 
 /**
  * Prints what one fleet snapshot costs over N in-memory Nodes and reports, 30 % failing (the scale benchmark's
@@ -32,27 +25,11 @@ public final class FleetBench {
         List<Node> nodes = new ArrayList<>();
         List<NodeExecHealth> reports = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            Node node = new NodeBuilder().withNewMetadata().withName(String.format("scale-%05d", i))
-                    .withResourceVersion(Integer.toString(1000 + i)).withLabels(Map.of("pool", "scale"))
-                    .endMetadata().withNewSpec().endSpec().build();
+            Node node = TestFleet.node(String.format("scale-%05d", i), Map.of("pool", "scale"));
+            node.getMetadata().setResourceVersion(Integer.toString(1000 + i));
             nodes.add(node);
             NodeExecHealth neh = NodeExecHealth.forNode(node);
-            NodeExecHealthStatus s = new NodeExecHealthStatus();
-            boolean unhealthy = i % 10 < 3;
-            s.setPhase(unhealthy ? Phase.Unhealthy : Phase.Healthy);
-            s.setLastProbeTime(now.toString());
-            if (unhealthy) {
-                ReportedFinding f = new ReportedFinding();
-                f.setId("UnkillableTask/BlockIo/1");
-                f.setType(FindingType.UnkillableTask);
-                f.setCause(Cause.BlockIo);
-                f.setSeverity(Severity.Critical);
-                f.setScope(Scope.Node);
-                f.setMessage("pid 1 stuck in BlockIo");
-                f.setFirstSeen(now.toString());
-                s.setFindings(List.of(f));
-            }
-            neh.setStatus(s);
+            neh.setStatus(TestFleet.status(i, now, null));
             reports.add(neh);
         }
         Fleet fleet = new Fleet(Fleet.source(nodes::stream, reports::stream, List::of),
