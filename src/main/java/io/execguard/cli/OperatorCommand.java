@@ -8,7 +8,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -40,7 +39,7 @@ public final class OperatorCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         Metrics metrics = new Metrics();
-        try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+        try (KubernetesClient client = ExecGuardOperator.client()) {
             Operator operator = ExecGuardOperator.create(client, config, metrics, Clock.systemUTC());
             try (HealthServer health = new HealthServer(config.metricsPort(), metrics, () -> true, () -> true)) {
                 operator.start();

@@ -2,8 +2,13 @@ package io.execguard.controller;
 
 import java.time.Clock;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.Cloner;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
@@ -28,6 +33,26 @@ public final class ExecGuardOperator {
             return object;
         }
     };
+
+    /**
+     * The operator's client: fabric8's defaults (kubeconfig or in-cluster config, its HTTP client), with the
+     * {@link #serialization()} below.
+     */
+    public static KubernetesClient client() {
+        return new KubernetesClientBuilder().withKubernetesSerialization(serialization()).build();
+    }
+
+    /**
+     * fabric8's serialization with Jackson's field-name canonicalization off. Jackson keeps a table of the field
+     * names it has read, shared by every parser and copied by each parser that adds a name; a report's
+     * managedFields name its owner reference by the Node's uid ({@code k:{"uid":"..."}}), a field name unique to each
+     * report, so every report event added a name and copied the whole table: 336–397 KB allocated to read one
+     * report of ~1 KB, against 23 KB without the table, and 2.8× the time (15,000 reports, C1).
+     */
+    static KubernetesSerialization serialization() {
+        JsonFactory json = JsonFactory.builder().disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build();
+        return new KubernetesSerialization(new ObjectMapper(json), true);
+    }
 
     /** The production operator: a replica that loses its lease exits, and its pod restarts as a follower. */
     public static Operator create(KubernetesClient client, OperatorConfig config, Metrics metrics, Clock clock) {
