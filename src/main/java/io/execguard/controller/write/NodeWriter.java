@@ -154,6 +154,7 @@ public final class NodeWriter {
         } else {
             ops.add(Map.of("op", "replace", "path", "/status/conditions/" + at, "value", c));
         }
-        return client.nodes().resource(PatchTarget.node(read.getMetadata().getName())).subresource("status").patch(PatchContext.of(PatchType.JSON), json(ops));
+        return client.nodes().resource(PatchTarget.node(read.getMetadata().getName())).subresource("status")
+                .patch(PatchContext.of(PatchType.JSON), json(ops));
     }
 }
